@@ -1,0 +1,85 @@
+"""FilestoreShare: an NFS share on the fabric's private services access range."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field
+
+from infra.catalog.filestore import check_capacity, filestore_tier
+from infra.config import Spec
+from infra.labels import CLASSIFICATION_LABEL
+
+# Squashed root maps to nobody, so a compromised pod running as root cannot own the share.
+NOBODY = 65534
+
+
+class FilestoreSpec(Spec):
+    instance_name: str
+    tier: str
+    capacity_gib: int
+    share_name: str
+    location: str
+    export_ranges: tuple[str, ...]
+    classification: str
+    cmek: bool = True
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    def model_post_init(self, _: object) -> None:
+        check_capacity(self.tier, self.capacity_gib)
+
+
+class FilestoreShare(pulumi.ComponentResource):
+    """The share exports only to the given ranges (the cluster's nodes and pods), read-write
+    with root squash; it connects through private services access, so it needs the fabric's
+    PSA connection first, and with CMEK the Filestore agent's key grant first.
+    Protected, with Filestore's own deletion protection on: it holds training data."""
+
+    instance: gcp.filestore.Instance
+    ip_addresses: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, spec: FilestoreSpec, *, project: str,
+                 network: pulumi.Input[str], reserved_ip_range: pulumi.Input[str],
+                 kms_key_id: pulumi.Input[str] | None = None,
+                 depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aidc:filestore:FilestoreShare", name, None, opts)
+        tier = filestore_tier(spec.tier)
+        if spec.cmek and not tier.cmek:
+            raise ValueError(f"tier {spec.tier} cannot take a customer-managed key")
+        if spec.cmek and kms_key_id is None:
+            raise ValueError("cmek is on but no kms_key_id was wired")
+        self.instance = gcp.filestore.Instance(
+            f"{name}-instance",
+            name=spec.instance_name,
+            project=project,
+            location=spec.location,
+            tier=spec.tier,
+            file_shares=gcp.filestore.InstanceFileSharesArgs(
+                name=spec.share_name,
+                capacity_gb=spec.capacity_gib,
+                nfs_export_options=[gcp.filestore.InstanceFileSharesNfsExportOptionArgs(
+                    ip_ranges=list(spec.export_ranges),
+                    access_mode="READ_WRITE",
+                    squash_mode="ROOT_SQUASH",
+                    anon_uid=NOBODY,
+                    anon_gid=NOBODY,
+                )],
+            ),
+            networks=[gcp.filestore.InstanceNetworkArgs(
+                network=network,
+                modes=["MODE_IPV4"],
+                connect_mode="PRIVATE_SERVICE_ACCESS",
+                reserved_ip_range=reserved_ip_range,
+            )],
+            kms_key_name=kms_key_id if spec.cmek else None,
+            deletion_protection_enabled=True,
+            deletion_protection_reason="Holds training data; managed by aidc",
+            labels={**spec.labels, CLASSIFICATION_LABEL: spec.classification},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), protect=True),
+        )
+        self.ip_addresses = self.instance.networks.apply(
+            lambda nets: [ip for n in nets or [] for ip in (n.ip_addresses or [])])
+        self.register_outputs({"instance": self.instance.id, "ip_addresses": self.ip_addresses})

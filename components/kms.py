@@ -1,0 +1,103 @@
+"""KmsKeys: a key ring, one key per purpose, and the service-agent grants that CMEK needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field
+
+from infra.config import KEY_PURPOSES, Spec
+
+ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+SECONDS_PER_DAY = 86400
+
+# The Google-managed service agent that encrypts with each purpose's key.
+# https://cloud.google.com/storage/docs/encryption/customer-managed-keys#service-agent-access
+# https://cloud.google.com/filestore/docs/cmek#grant_permissions
+# https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets#grant_permission
+# https://cloud.google.com/compute/docs/disks/customer-managed-encryption#before_you_begin
+AGENT_DOMAINS = {
+    "filestore": "cloud-filer.iam.gserviceaccount.com",
+    "gke": "container-engine-robot.iam.gserviceaccount.com",
+    "disks": "compute-system.iam.gserviceaccount.com",
+}
+
+
+class KmsSpec(Spec):
+    key_ring: str
+    location: str
+    purposes: tuple[str, ...] = KEY_PURPOSES
+    protection_level: str = "SOFTWARE"
+    rotation_days: int = Field(90, ge=1)
+    destroy_scheduled_days: int = 30
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+def agent_email(purpose: str, project_number: str) -> str:
+    return f"service-{project_number}@{AGENT_DOMAINS[purpose]}"
+
+
+class KmsKeys(pulumi.ComponentResource):
+    """Keys are protected: destroying one makes every byte it encrypted unreadable.
+
+    `grants[purpose]` are the IAM members that let the purpose's service agent use its key;
+    anything encrypted with a key must `depends_on` them, or its creation races the grant.
+    """
+
+    key_ring: gcp.kms.KeyRing
+    keys: dict[str, gcp.kms.CryptoKey]
+    key_ids: dict[str, pulumi.Output[str]]
+    grants: dict[str, list[gcp.kms.CryptoKeyIAMMember]]
+
+    def __init__(self, name: str, spec: KmsSpec, *, project: str,
+                 depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aidc:kms:KmsKeys", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        self.key_ring = gcp.kms.KeyRing(
+            f"{name}-ring", name=spec.key_ring, location=spec.location, project=project,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)))
+        self.keys = {
+            purpose: gcp.kms.CryptoKey(
+                f"{name}-{purpose}",
+                name=purpose,
+                key_ring=self.key_ring.id,
+                purpose="ENCRYPT_DECRYPT",
+                rotation_period=f"{spec.rotation_days * SECONDS_PER_DAY}s",
+                destroy_scheduled_duration=f"{spec.destroy_scheduled_days * SECONDS_PER_DAY}s",
+                version_template=gcp.kms.CryptoKeyVersionTemplateArgs(
+                    algorithm="GOOGLE_SYMMETRIC_ENCRYPTION",
+                    protection_level=spec.protection_level,
+                ),
+                labels={**spec.labels, "purpose": purpose},
+                opts=pulumi.ResourceOptions(parent=self, protect=True),
+            )
+            for purpose in spec.purposes
+        }
+        self.key_ids = {p: k.id for p, k in self.keys.items()}
+
+        number = gcp.organizations.get_project_output(project_id=project).number
+        gcs_agent = gcp.storage.get_project_service_account_output(project=project).email_address
+        agents: dict[str, pulumi.Input[str]] = {"storage": gcs_agent}
+        for purpose in AGENT_DOMAINS:
+            agents[purpose] = number.apply(lambda n, p=purpose: agent_email(p, n))
+        self.grants = {}
+        for purpose in spec.purposes:
+            self.grants[purpose] = [gcp.kms.CryptoKeyIAMMember(
+                f"{name}-{purpose}-agent",
+                crypto_key_id=self.keys[purpose].id,
+                role=ENCRYPTER_DECRYPTER,
+                member=pulumi.Output.concat("serviceAccount:", agents[purpose]),
+                opts=pulumi.ResourceOptions(parent=self),
+            )]
+        self.register_outputs({"key_ring": self.key_ring.id, "key_ids": self.key_ids})
+
+    def grant(self, name: str, purpose: str, member: pulumi.Input[str]) -> gcp.kms.CryptoKeyIAMMember:
+        """Let one more identity use a purpose's key (e.g. a transfer agent); returns the grant."""
+        member_grant = gcp.kms.CryptoKeyIAMMember(
+            name, crypto_key_id=self.keys[purpose].id, role=ENCRYPTER_DECRYPTER, member=member,
+            opts=pulumi.ResourceOptions(parent=self))
+        self.grants[purpose].append(member_grant)
+        return member_grant

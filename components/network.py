@@ -1,0 +1,191 @@
+"""VpcFabric: the custom-mode VPC every other layer plugs into."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field
+
+from infra.config import Spec
+from infra.netplan import NetworkPlan
+
+# https://cloud.google.com/iap/docs/using-tcp-forwarding#create-firewall-rule
+IAP_TCP_RANGE = "35.235.240.0/20"
+# Google Cloud health checkers, which load balancers and GKE ingress need to reach nodes.
+# https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges
+HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+PODS_RANGE = "pods"
+SERVICES_RANGE = "services"
+
+
+class VpcSpec(Spec):
+    network_name: str
+    region: str
+    flow_logs_sampling: float = 0.5
+    nat_log_filter: str = "ERRORS_ONLY"
+    iap_ssh: bool = False
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class VpcFabric(pulumi.ComponentResource):
+    """Custom-mode VPC, one regional subnet with GKE's secondary ranges, Cloud NAT, a deny-by-
+    default firewall baseline and private services access for Filestore.
+
+    Nodes have no external IPs, so Cloud NAT is their only way out and Private Google Access
+    their way to Google APIs; both are therefore always on.
+    """
+
+    network: gcp.compute.Network
+    subnet: gcp.compute.Subnetwork
+    psa_range: gcp.compute.GlobalAddress
+    psa_connection: gcp.servicenetworking.Connection
+    network_id: pulumi.Output[str]
+    network_self_link: pulumi.Output[str]
+    subnet_self_link: pulumi.Output[str]
+
+    def __init__(self, name: str, spec: VpcSpec, plan: NetworkPlan, *, project: str,
+                 depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aidc:network:VpcFabric", name, None, opts)
+        after_apis = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        child = pulumi.ResourceOptions(parent=self)
+        net = spec.network_name
+        self.network = gcp.compute.Network(
+            f"{name}-vpc", name=net, project=project, auto_create_subnetworks=False,
+            routing_mode="REGIONAL", description="aidc VPC fabric", opts=after_apis)
+        self.subnet = gcp.compute.Subnetwork(
+            f"{name}-subnet",
+            name=f"{net}-{spec.region}",
+            project=project,
+            region=spec.region,
+            network=self.network.id,
+            ip_cidr_range=str(plan.subnet),
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=PODS_RANGE,
+                                                           ip_cidr_range=str(plan.pods)),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=SERVICES_RANGE,
+                                                           ip_cidr_range=str(plan.services)),
+            ],
+            log_config=gcp.compute.SubnetworkLogConfigArgs(
+                aggregation_interval="INTERVAL_5_SEC",
+                flow_sampling=spec.flow_logs_sampling,
+                metadata="INCLUDE_ALL_METADATA",
+            ),
+            opts=child,
+        )
+        router = gcp.compute.Router(
+            f"{name}-router", name=f"{net}-router", project=project, region=spec.region,
+            network=self.network.id, opts=child)
+        gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=f"{net}-nat",
+            project=project,
+            region=spec.region,
+            router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+            subnetworks=[gcp.compute.RouterNatSubnetworkArgs(
+                name=self.subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"])],
+            # Training nodes open many connections (image pulls, datasets): allocate ports on
+            # demand instead of a fixed 64 per VM, which is what exhausts NAT first.
+            enable_dynamic_port_allocation=True,
+            enable_endpoint_independent_mapping=False,
+            min_ports_per_vm=64,
+            max_ports_per_vm=16384,
+            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter=spec.nat_log_filter),
+            opts=child,
+        )
+        self._firewalls(name, spec, plan, project, child)
+
+        self.psa_range = gcp.compute.GlobalAddress(
+            f"{name}-psa-range",
+            name=f"{net}-psa",
+            project=project,
+            purpose="VPC_PEERING",
+            address_type="INTERNAL",
+            address=str(plan.psa.network_address),
+            prefix_length=plan.psa.prefixlen,
+            network=self.network.id,
+            opts=child,
+        )
+        self.psa_connection = gcp.servicenetworking.Connection(
+            f"{name}-psa",
+            network=self.network.id,
+            service="servicenetworking.googleapis.com",
+            reserved_peering_ranges=[self.psa_range.name],
+            # Deleting the peering fails while any producer (Filestore) still uses it; abandon it
+            # on destroy instead of blocking the whole teardown.
+            deletion_policy="ABANDON",
+            opts=child,
+        )
+        self.network_id = self.network.id
+        self.network_self_link = self.network.self_link
+        self.subnet_self_link = self.subnet.self_link
+        self.register_outputs({
+            "network": self.network.self_link,
+            "subnet": self.subnet.self_link,
+            "psa_range": self.psa_range.name,
+        })
+
+    def _firewalls(self, name: str, spec: VpcSpec, plan: NetworkPlan, project: str,
+                   child: pulumi.ResourceOptions) -> None:
+        net = spec.network_name
+        logged = gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA")
+        gcp.compute.Firewall(
+            f"{name}-deny-ingress",
+            name=f"{net}-deny-all-ingress",
+            project=project,
+            network=self.network.id,
+            direction="INGRESS",
+            priority=65534,
+            denies=[gcp.compute.FirewallDenyArgs(protocol="all")],
+            source_ranges=["0.0.0.0/0"],
+            log_config=logged,
+            description="Baseline: deny every ingress not allowed by a higher-priority rule",
+            opts=child,
+        )
+        gcp.compute.Firewall(
+            f"{name}-allow-internal",
+            name=f"{net}-allow-internal",
+            project=project,
+            network=self.network.id,
+            direction="INGRESS",
+            priority=1000,
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp"),
+                    gcp.compute.FirewallAllowArgs(protocol="udp"),
+                    gcp.compute.FirewallAllowArgs(protocol="icmp")],
+            source_ranges=[str(plan.subnet), str(plan.pods)],
+            log_config=logged,
+            description="Nodes and pods of this fabric talk to each other",
+            opts=child,
+        )
+        gcp.compute.Firewall(
+            f"{name}-allow-health-checks",
+            name=f"{net}-allow-health-checks",
+            project=project,
+            network=self.network.id,
+            direction="INGRESS",
+            priority=1000,
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp")],
+            source_ranges=list(HEALTH_CHECK_RANGES),
+            log_config=logged,
+            description="Google Cloud load balancer health checks",
+            opts=child,
+        )
+        if spec.iap_ssh:
+            gcp.compute.Firewall(
+                f"{name}-allow-iap-ssh",
+                name=f"{net}-allow-iap-ssh",
+                project=project,
+                network=self.network.id,
+                direction="INGRESS",
+                priority=1000,
+                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=["22"])],
+                source_ranges=[IAP_TCP_RANGE],
+                log_config=logged,
+                description="SSH through Identity-Aware Proxy only",
+                opts=child,
+            )

@@ -1,0 +1,129 @@
+"""DataBuckets: Cloud Storage buckets by purpose, encrypted and closed by default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field
+
+from infra.config import VERSIONED_BY_DEFAULT, BucketSpec, Spec
+from infra.labels import CLASSIFICATION_LABEL, DATA_CLASSIFICATIONS
+
+SECONDS_PER_DAY = 86400
+# Cloud Storage writes usage logs as this group; it needs objectCreator on the log bucket.
+# https://cloud.google.com/storage/docs/access-logs#delivery
+STORAGE_ANALYTICS = "group:cloud-storage-analytics@google.com"
+ACCESS_LOGS_PURPOSE = "access-logs"
+LOGGED_FROM = "confidential"  # classifications at or above this get usage logs
+
+
+class BucketsSpec(Spec):
+    location: str
+    environment: str
+    bucket_names: dict[str, str]
+    buckets: dict[str, BucketSpec]
+    access_log_bucket: str | None = None
+    protect: bool = False
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+def _is_versioned(purpose: str, spec: BucketSpec) -> bool:
+    return spec.versioning if spec.versioning is not None else purpose in VERSIONED_BY_DEFAULT
+
+
+def _lifecycle(spec: BucketSpec, versioned: bool) -> list[gcp.storage.BucketLifecycleRuleArgs]:
+    rules = [gcp.storage.BucketLifecycleRuleArgs(
+        # Multi-part uploads that never finished still cost storage.
+        action=gcp.storage.BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
+        condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=7),
+    )]
+    if versioned:
+        rules.append(gcp.storage.BucketLifecycleRuleArgs(
+            # Old checkpoint versions pile up fast; keep 30 days of history.
+            action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+            condition=gcp.storage.BucketLifecycleRuleConditionArgs(days_since_noncurrent_time=30),
+        ))
+    for rule in spec.lifecycle:
+        rules.append(gcp.storage.BucketLifecycleRuleArgs(
+            action=gcp.storage.BucketLifecycleRuleActionArgs(
+                type=rule.action, storage_class=rule.storage_class),
+            condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                age=rule.age_days, with_state="ARCHIVED" if rule.noncurrent_only else "ANY"),
+        ))
+    return rules
+
+
+def needs_access_logs(spec: BucketSpec) -> bool:
+    return DATA_CLASSIFICATIONS.index(spec.classification) >= DATA_CLASSIFICATIONS.index(LOGGED_FROM)
+
+
+class DataBuckets(pulumi.ComponentResource):
+    """One bucket per purpose. Every bucket is CMEK-encrypted with the storage key, uses uniform
+    bucket-level access (CIS GCP 5.2), enforces public access prevention, keeps soft-deleted
+    objects, carries its data-classification label and never force-destroys.
+
+    The bucket `depends_on` the GCS service agent's grant on the key: without it, creating a
+    bucket with a default KMS key fails with a permission error on the first `pulumi up`.
+    """
+
+    buckets: dict[str, gcp.storage.Bucket]
+    names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, spec: BucketsSpec, *, project: str,
+                 kms_key_id: pulumi.Input[str],
+                 key_grants: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aidc:storage:DataBuckets", name, None, opts)
+        self.buckets = {}
+        log_bucket = None
+        if spec.access_log_bucket:
+            log_spec = BucketSpec(classification="internal", lifecycle=[
+                {"action": "Delete", "age_days": 365}])
+            log_bucket = self._bucket(name, ACCESS_LOGS_PURPOSE, spec.access_log_bucket, log_spec,
+                                      spec, project, kms_key_id, key_grants, None)
+            gcp.storage.BucketIAMMember(
+                f"{name}-{ACCESS_LOGS_PURPOSE}-writer",
+                bucket=log_bucket.name,
+                role="roles/storage.objectCreator",
+                member=STORAGE_ANALYTICS,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        for purpose, bucket_spec in spec.buckets.items():
+            logs_to = log_bucket.name if log_bucket is not None and needs_access_logs(bucket_spec) else None
+            self._bucket(name, purpose, spec.bucket_names[purpose], bucket_spec, spec, project,
+                         kms_key_id, key_grants, logs_to)
+        self.names = {p: b.name for p, b in self.buckets.items()}
+        self.register_outputs({"buckets": self.names})
+
+    def _bucket(self, name: str, purpose: str, bucket_name: str, bucket: BucketSpec,
+                spec: BucketsSpec, project: str, kms_key_id: pulumi.Input[str],
+                key_grants: Sequence[pulumi.Resource],
+                logs_to: pulumi.Input[str] | None) -> gcp.storage.Bucket:
+        versioned = _is_versioned(purpose, bucket)
+        resource = gcp.storage.Bucket(
+            f"{name}-{purpose}",
+            name=bucket_name,
+            project=project,
+            location=spec.location,
+            storage_class=bucket.storage_class,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning=gcp.storage.BucketVersioningArgs(enabled=versioned),
+            encryption=gcp.storage.BucketEncryptionArgs(default_kms_key_name=kms_key_id),
+            soft_delete_policy=gcp.storage.BucketSoftDeletePolicyArgs(
+                retention_duration_seconds=bucket.soft_delete_days * SECONDS_PER_DAY),
+            retention_policy=(gcp.storage.BucketRetentionPolicyArgs(
+                retention_period=str(bucket.retention_days * SECONDS_PER_DAY))
+                if bucket.retention_days else None),
+            lifecycle_rules=_lifecycle(bucket, versioned),
+            logging=gcp.storage.BucketLoggingArgs(log_bucket=logs_to) if logs_to is not None else None,
+            labels={**spec.labels, **bucket.labels, "purpose": purpose,
+                    CLASSIFICATION_LABEL: bucket.classification},
+            force_destroy=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(key_grants),
+                                        protect=spec.protect),
+        )
+        self.buckets[purpose] = resource
+        return resource

@@ -1,0 +1,1 @@
+"""aidc core: configuration, catalogs, CIDR planning and the offline engine."""

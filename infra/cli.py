@@ -1,0 +1,195 @@
+"""The `aidc` command: plan, diff, validate and inspect stacks offline.
+
+Every user-input problem is an AidcError: printed as one paragraph on stderr, exit code 2, no
+traceback (unless --debug). Files are written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from infra.errors import AidcError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Plan, check and inspect aidc stacks offline (no cloud credentials).")
+config_app = typer.Typer(no_args_is_help=True, help="Validate stack config; print its JSON Schema.")
+catalog_app = typer.Typer(no_args_is_help=True, help="Reference data: Filestore tiers, GPUs, TPUs.")
+app.add_typer(config_app, name="config")
+app.add_typer(catalog_app, name="catalog")
+
+_state = {"debug": False}
+
+StackArg = Annotated[Optional[str], typer.Argument(help="Stack name: stacks/Pulumi.<STACK>.yaml.")]
+StackFileOpt = Annotated[Optional[Path], typer.Option("--stack-file", help="Any stack file.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    _state["debug"] = debug
+
+
+def _write_or_print(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
+        tmp.write_text(text if text.endswith("\n") else text + "\n")
+        tmp.replace(output)
+    except OSError as exc:
+        raise AidcError(f"{output}: cannot write ({exc.strerror})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# plan / diff
+
+
+def _plan(stack: str | None, stack_file: Path | None):
+    from infra.engine.planner import plan_stack, resolve_stack
+
+    name, path = resolve_stack(stack, stack_file)
+    return plan_stack(name, path)
+
+
+@app.command()
+def plan(stack: StackArg = None, stack_file: StackFileOpt = None,
+         json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the Plan JSON here.")] = None,
+         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False) -> None:
+    """Render a stack offline and print its resource tree, grouped by component."""
+    from infra.report.plan_text import render_plan
+
+    result = _plan(stack, stack_file)
+    if json_path is not None:
+        _write_or_print(result.to_json(), json_path)
+    sys.stdout.write(render_plan(result, summary_only=quiet))
+
+
+@app.command()
+def diff(base: Annotated[Path, typer.Argument(help="A saved Plan JSON.")],
+         target: Annotated[str, typer.Argument(help="A stack name or another Plan JSON.")],
+         as_json: JsonFlag = False) -> None:
+    """What differs between a saved plan and a stack (or another plan). Always exits 0."""
+    from infra.engine.diff import diff_plans
+    from infra.engine.plan import Plan
+    from infra.report.plan_text import render_diff
+
+    base_plan = Plan.read(base)
+    target_path = Path(target)
+    if target.endswith(".json") or target_path.is_file():
+        target_plan = Plan.read(target_path)
+    else:
+        target_plan = _plan(target, None)
+    result = diff_plans(base_plan, target_plan)
+    if as_json:
+        _write_or_print(json.dumps(result.as_dict(), indent=2), None)
+    else:
+        sys.stdout.write(render_diff(result, base_plan, target_plan))
+
+
+# ---------------------------------------------------------------------------------------------
+# config
+
+
+@config_app.command("validate")
+def config_validate(stack: StackArg = None, stack_file: StackFileOpt = None) -> None:
+    """Exit 0 when the stack's config is valid; otherwise name every problem and exit 2."""
+    from infra.config import load_stack_file
+    from infra.engine.planner import resolve_stack
+
+    name, path = resolve_stack(stack, stack_file)
+    cfg = load_stack_file(path)
+    typer.echo(f"{path}: valid ({name}: project {cfg.project}, region {cfg.region}, "
+               f"environment {cfg.environment})")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of a stack file."""
+    from infra.config import config_schema as schema
+
+    _write_or_print(json.dumps(schema(), indent=2), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# catalogs
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    cells = [[str(r.get(c, "")) if r.get(c) is not None else "-" for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c)
+              for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines) + "\n"
+
+
+@catalog_app.command("filestore")
+def catalog_filestore(as_json: JsonFlag = False) -> None:
+    """Filestore tiers: capacity ranges (GiB), steps, and whether CMEK is supported."""
+    from infra.catalog.filestore import filestore_catalog_rows
+
+    rows = filestore_catalog_rows()
+    if as_json:
+        _write_or_print(json.dumps(rows, indent=2), None)
+        return
+    flat = [{"tier": r["tier"], "cmek": "yes" if r["cmek"] else "no",
+             "ranges (GiB, step)": "; ".join(f"{x['min_gib']}-{x['max_gib']} step {x['step_gib']}"
+                                            for x in r["ranges"])} for r in rows]
+    sys.stdout.write(_table(flat, ["tier", "ranges (GiB, step)", "cmek"]))
+
+
+def _mount_optional(module: str, attr: str, name: str) -> None:
+    """Sub-commands that live with their feature (transfer, check, ...) mount themselves here."""
+    import importlib
+
+    try:
+        sub = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return
+    app.add_typer(sub, name=name)
+
+
+_mount_optional("infra.transfer.cli", "app", "transfer")
+
+
+def main() -> None:
+    """Entry point: user errors exit 2 with a message; tracebacks only with --debug."""
+    try:
+        rc = app(standalone_mode=False)
+    except AidcError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(130) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for the user's terminal
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if _state["debug"]:
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
+                   "traceback, and please report it)", err=True)
+        raise SystemExit(1) from None
+    raise SystemExit(rc if isinstance(rc, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

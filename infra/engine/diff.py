@@ -1,0 +1,78 @@
+"""Differences between two Plans, by URN, down to the input paths that changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.engine.plan import Plan
+
+
+def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted input paths whose values differ (list items as `[i]`)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new)):
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key not in old or key not in new:
+                out.append(path)
+            else:
+                out.extend(changed_paths(old[key], new[key], path))
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        out = []
+        for i, (a, b) in enumerate(zip(old, new)):
+            out.extend(changed_paths(a, b, f"{prefix}[{i}]"))
+        return out
+    return [] if old == new else [prefix or "(value)"]
+
+
+@dataclass
+class Change:
+    urn: str
+    type: str
+    name: str
+    paths: list[str]
+    replaces: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanDiff:
+    added: list[tuple[str, str, str]]
+    removed: list[tuple[str, str, str]]
+    changed: list[Change]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+    def as_dict(self) -> dict[str, Any]:
+        row = lambda t: {"urn": t[0], "type": t[1], "name": t[2]}  # noqa: E731
+        return {
+            "added": [row(a) for a in self.added],
+            "removed": [row(r) for r in self.removed],
+            "changed": [{"urn": c.urn, "type": c.type, "name": c.name, "paths": c.paths,
+                         "replaces": c.replaces} for c in self.changed],
+        }
+
+
+def _key(urn: str, base: Plan, target: Plan) -> str:
+    # Stacks differ in name, so URNs of two stacks never match literally: compare the part
+    # after `urn:pulumi:<stack>::<project>::`.
+    return urn.split("::", 2)[-1] if base.stack != target.stack else urn
+
+
+def diff_plans(base: Plan, target: Plan) -> PlanDiff:
+    from infra.engine.replacements import replacing_paths
+
+    old = {_key(r.urn, base, target): r for r in base.resources}
+    new = {_key(r.urn, base, target): r for r in target.resources}
+    added = [(r.urn, r.type, r.name) for k, r in new.items() if k not in old]
+    removed = [(r.urn, r.type, r.name) for k, r in old.items() if k not in new]
+    changed = []
+    for key, r in new.items():
+        if key in old:
+            paths = changed_paths(old[key].inputs, r.inputs)
+            if paths:
+                changed.append(Change(r.urn, r.type, r.name, paths, replacing_paths(r.type, paths)))
+    return PlanDiff(added, removed, changed)

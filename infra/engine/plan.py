@@ -1,0 +1,163 @@
+"""The Plan: a stack's resource graph as the offline engine saw it.
+
+Its JSON shape is a public contract (other tools and `aidc check --plan` read it):
+
+    {"project", "stack", "resources": [{"urn", "type", "name", "parent", "dependencies",
+     "provider", "component", "inputs", ...}], ...}
+
+`inputs` carries the engine's camelCase property names, exactly what the provider and the
+policy analyzer see. Secret values are replaced by `SECRET_PLACEHOLDER` before they get here.
+Keys may be added; none may be renamed or removed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.errors import AidcError
+
+SECRET_PLACEHOLDER = "[secret]"
+UNKNOWN_PLACEHOLDER = "[unknown]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+PLAN_FORMAT = 1
+
+
+@dataclass
+class PlanResource:
+    """One registered resource: a custom resource, a component, or a provider."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    provider: str | None = None
+    component: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    custom: bool = True
+    protect: bool = False
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def is_component(self) -> bool:
+        return not self.custom
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "dependencies": self.dependencies,
+            "provider": self.provider,
+            "component": self.component,
+            "inputs": self.inputs,
+            "custom": self.custom,
+            "protect": self.protect,
+            "propertyDependencies": self.property_dependencies,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], where: str) -> PlanResource:
+        missing = [k for k in ("urn", "type", "name") if not isinstance(raw.get(k), str)]
+        if missing:
+            raise AidcError(f"{where}: missing or non-string {', '.join(missing)}; "
+                            "each resource needs at least urn, type and name")
+        inputs = raw.get("inputs") or {}
+        if not isinstance(inputs, dict):
+            raise AidcError(f"{where}.inputs: expected an object, got {type(inputs).__name__}")
+        return cls(
+            urn=raw["urn"],
+            type=raw["type"],
+            name=raw["name"],
+            parent=raw.get("parent"),
+            dependencies=list(raw.get("dependencies") or []),
+            provider=raw.get("provider"),
+            component=raw.get("component"),
+            inputs=inputs,
+            custom=bool(raw.get("custom", not _looks_like_component(raw["type"]))),
+            protect=bool(raw.get("protect", False)),
+            property_dependencies=dict(raw.get("propertyDependencies") or {}),
+        )
+
+
+def _looks_like_component(type_token: str) -> bool:
+    # A plan written by another tool may omit `custom`; aidc components and the stack are the
+    # only components we know by name.
+    return type_token.startswith("aidc:") or type_token == STACK_TYPE
+
+
+@dataclass
+class Plan:
+    """A stack's resources in registration order, plus whatever reports attach."""
+
+    project: str
+    stack: str
+    resources: list[PlanResource] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def by_urn(self) -> dict[str, PlanResource]:
+        return {r.urn: r for r in self.resources}
+
+    def custom_resources(self) -> list[PlanResource]:
+        return [r for r in self.resources if r.custom]
+
+    def of_type(self, type_token: str) -> list[PlanResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def counts_by_type(self) -> Counter[str]:
+        return Counter(r.type for r in self.resources if r.custom)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "format": PLAN_FORMAT,
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.as_dict() for r in self.resources],
+        }
+        out.update(self.extras)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, sort_keys=False)
+
+    def write(self, path: Path) -> None:
+        """Write atomically, so a failed run never leaves half a plan behind."""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_json() + "\n")
+        tmp.replace(path)
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str = "plan") -> Plan:
+        if not isinstance(raw, dict):
+            raise AidcError(f"{where}: expected a JSON object with project, stack and resources")
+        resources = raw.get("resources")
+        if not isinstance(resources, list):
+            raise AidcError(f"{where}.resources: expected a list of resources")
+        known = {"format", "project", "stack", "resources"}
+        return cls(
+            project=str(raw.get("project", "")),
+            stack=str(raw.get("stack", "")),
+            resources=[
+                PlanResource.from_dict(r if isinstance(r, dict) else {}, f"{where}.resources[{i}]")
+                for i, r in enumerate(resources)
+            ],
+            extras={k: v for k, v in raw.items() if k not in known},
+        )
+
+    @classmethod
+    def read(cls, path: Path) -> Plan:
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise AidcError(f"{path}: cannot read plan file ({exc.strerror})") from None
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AidcError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                            f"{exc.msg}") from None
+        return cls.from_dict(raw, where=str(path))

@@ -1,0 +1,46 @@
+"""Plan a stack offline: validate its config, then run the stack program under mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from infra.config import STACKS_DIR, config_from_flat, read_stack_file, stack_file
+from infra.engine.plan import Plan
+from infra.engine.runner import program_from_dir, run_program
+
+PROJECT_FILE = STACKS_DIR.parent / "Pulumi.yaml"
+
+
+def project_name() -> str:
+    """The Pulumi project name; it is also the config namespace of the project's own keys."""
+    try:
+        return str(yaml.safe_load(PROJECT_FILE.read_text())["name"])
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return "aidc"
+
+
+def stack_name_of(path: Path) -> str:
+    name = path.name
+    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
+        return name[len("Pulumi."):].rsplit(".", 1)[0]
+    return path.stem
+
+
+def resolve_stack(stack: str | None, stack_file_path: Path | None) -> tuple[str, Path]:
+    """A stack name or an explicit file, as the CLI takes them."""
+    if stack_file_path is not None:
+        return (stack or stack_name_of(stack_file_path)), stack_file_path
+    if not stack:
+        from infra.errors import AidcError
+        raise AidcError("give a STACK name (e.g. dev) or --stack-file PATH")
+    return stack, stack_file(stack)
+
+
+def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR) -> Plan:
+    """Validate first, so a config error never produces half a plan."""
+    flat, secret_keys = read_stack_file(path)
+    config_from_flat(flat, source=str(path))
+    return run_program(program_from_dir(program_dir), project=project_name(), stack=stack,
+                       config=flat, secret_keys=secret_keys)

@@ -1,0 +1,162 @@
+"""Run a Pulumi Python program under the SDK's mock runtime and capture its resource graph.
+
+The program is executed the way the Pulumi language host executes it (`runpy` on the program
+directory, inside `run_in_stack`), with the stack's config set the way the engine sets it. The
+mock monitor answers every registration; a recording subclass keeps what the engine would
+have seen: type, name, parent, dependencies, provider, protect and the camelCase inputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import runpy
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+
+from infra.engine.mocks import AidcMocks
+from infra.engine.plan import SECRET_PLACEHOLDER, STACK_TYPE, UNKNOWN_PLACEHOLDER, Plan, PlanResource
+
+_SIG = rpc._special_sig_key
+_SECRET = rpc._special_secret_sig
+_RESOURCE = rpc._special_resource_sig
+_OUTPUT = rpc._special_output_value_sig
+
+
+def _plain(value: Any) -> Any:
+    """A wire value as plain JSON: secrets and unknowns become placeholders, refs their URN."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET:
+            return SECRET_PLACEHOLDER
+        if sig == _RESOURCE:
+            return value.get("urn", "")
+        if sig == _OUTPUT:
+            if value.get("secret"):
+                return SECRET_PLACEHOLDER
+            return _plain(value["value"]) if "value" in value else UNKNOWN_PLACEHOLDER
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN_PLACEHOLDER
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, keeping every registration request as a PlanResource."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[PlanResource] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine builds them: the parent's whole qualified type chain, and no
+        prefix for children of the root stack (the SDK's mock keeps only the last parent type)."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return f"urn:pulumi:{settings.get_stack()}::{settings.get_project()}::{type_}::{name}"
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        provider = request.provider.split("::")
+        self.recorded.append(PlanResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            dependencies=list(dict.fromkeys(request.dependencies)),
+            provider="::".join(provider[:-1]) if len(provider) > 1 else None,
+            inputs=_plain(json_format.MessageToDict(request.object)),
+            custom=bool(request.custom),
+            protect=bool(request.protect),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+        ))
+        return response
+
+
+def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the engine hands it to a program: strings, structured values as JSON."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, str):
+            out[key] = value
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = json.dumps(value)
+    return out
+
+
+def _assign_components(resources: list[PlanResource]) -> None:
+    """Each resource's `component`: the URN of its nearest enclosing component (not the stack)."""
+    by_urn = {r.urn: r for r in resources}
+    for res in resources:
+        parent = by_urn.get(res.parent or "")
+        while parent is not None and (parent.custom or parent.type == STACK_TYPE):
+            parent = by_urn.get(parent.parent or "")
+        res.component = parent.urn if parent is not None else None
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, Any],
+    secret_keys: Iterable[str] = (),
+    mocks: pulumi_mocks.Mocks | None = None,
+) -> Plan:
+    """Run `program` as a Pulumi stack under mocks and return what it registered.
+
+    Exceptions the program raises propagate unchanged, so callers can tell a config error from
+    an engine fault.
+    """
+    flat = _config_strings(config)
+    if mocks is None:
+        mocks = AidcMocks(project=str(flat.get("gcp:project", "project")),
+                          region=str(flat.get("gcp:region", "us-central1")))
+    monitor = RecordingMonitor(mocks)
+    set_all_config(flat, list(secret_keys))
+    settings.ROOT.set(None)
+    settings.configure(pulumi_mocks.MockSettings(
+        monitor=monitor,
+        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+        engine=pulumi_mocks.MockEngine(logging.getLogger("aidc.engine")),
+        project=project,
+        stack=stack,
+        dry_run=True,
+        organization="organization",
+        callbacks=None,
+    ))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+        settings.ROOT.set(None)
+    # Registration order follows whichever input resolved first; sort so plans are stable.
+    resources = sorted(monitor.recorded, key=lambda r: (r.type != STACK_TYPE, r.urn))
+    _assign_components(resources)
+    return Plan(project=project, stack=stack, resources=resources)
+
+
+def program_from_dir(program_dir: Path) -> Callable[[], Any]:
+    """Execute a program directory the way Pulumi's Python language host does."""
+    def run() -> None:
+        runpy.run_path(str(program_dir), run_name="__main__")
+    return run

@@ -1,0 +1,83 @@
+"""Plain-text renderings of a Plan and of a plan diff, for terminals and CI logs."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from infra.engine.diff import PlanDiff
+from infra.engine.plan import STACK_TYPE, Plan, PlanResource
+
+
+def _children(plan: Plan) -> dict[str | None, list[PlanResource]]:
+    kids: dict[str | None, list[PlanResource]] = defaultdict(list)
+    for res in plan.resources:
+        kids[res.parent].append(res)
+    return kids
+
+
+def render_plan(plan: Plan, *, summary_only: bool = False) -> str:
+    """The resource tree grouped by component, then counts by type."""
+    custom = plan.custom_resources()
+    components = [r for r in plan.resources if not r.custom and r.type != STACK_TYPE]
+    lines = [f"Plan {plan.project}/{plan.stack}: {len(custom)} resources in "
+             f"{len(components)} components", ""]
+    if not summary_only:
+        kids = _children(plan)
+        roots = [r for r in plan.resources if r.type == STACK_TYPE] or \
+                [r for r in plan.resources if r.parent is None]
+
+        def walk(res: PlanResource, depth: int) -> None:
+            pad = "  " * depth
+            if res.custom:
+                flag = " [protected]" if res.protect else ""
+                lines.append(f"{pad}{res.name}  ({res.type}){flag}")
+                return
+            below = kids.get(res.urn, [])
+            count = sum(1 for k in below if k.custom)
+            lines.append(f"{pad}{res.name}  <{res.type}>  {count} resource(s)")
+            # components first, then resources, each in registration order
+            for kid in [k for k in below if not k.custom] + [k for k in below if k.custom]:
+                walk(kid, depth + 1)
+
+        for root in roots:
+            for kid in [k for k in kids.get(root.urn, []) if not k.custom] + \
+                       [k for k in kids.get(root.urn, []) if k.custom]:
+                walk(kid, 0)
+        lines.append("")
+    lines.append("Resources by type:")
+    counts = Counter(r.type for r in custom)
+    width = max((len(t) for t in counts), default=0)
+    for type_token, count in sorted(counts.items()):
+        lines.append(f"  {type_token.ljust(width)}  {count}")
+    for section in ("capacity",):
+        if section in plan.extras:
+            lines += ["", *_render_extra(section, plan.extras[section])]
+    return "\n".join(lines) + "\n"
+
+
+def _render_extra(title: str, data: object) -> list[str]:
+    import json
+
+    return [f"{title.capitalize()}:", *("  " + line for line in json.dumps(data, indent=2).splitlines())]
+
+
+def render_diff(diff: PlanDiff, base: Plan, target: Plan) -> str:
+    lines = [f"Diff {base.project}/{base.stack} -> {target.project}/{target.stack}: "
+             f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed"]
+    for urn, type_token, name in diff.added:
+        lines.append(f"+ {name}  ({type_token})")
+    for urn, type_token, name in diff.removed:
+        lines.append(f"- {name}  ({type_token})")
+    for change in diff.changed:
+        mark = "+-" if change.replaces else "~ "
+        lines.append(f"{mark} {change.name}  ({change.type})")
+        for path in change.paths:
+            tag = "  [forces replacement]" if path in change.replaces else ""
+            lines.append(f"      {path}{tag}")
+    replaced = [c for c in diff.changed if c.replaces]
+    if replaced:
+        lines.append(f"{len(replaced)} resource(s) would be REPLACED (destroyed and recreated): "
+                     + ", ".join(c.name for c in replaced))
+    if diff.empty:
+        lines.append("no differences")
+    return "\n".join(lines) + "\n"

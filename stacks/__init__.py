@@ -1,0 +1,1 @@
+"""Stack compositions: `platform.py` builds the platform from a PlatformConfig."""
