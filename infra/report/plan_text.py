@@ -49,16 +49,11 @@ def render_plan(plan: Plan, *, summary_only: bool = False) -> str:
     width = max((len(t) for t in counts), default=0)
     for type_token, count in sorted(counts.items()):
         lines.append(f"  {type_token.ljust(width)}  {count}")
-    for section in ("capacity",):
-        if section in plan.extras:
-            lines += ["", *_render_extra(section, plan.extras[section])]
+    if "capacity" in plan.extras:
+        from infra.capacity import render_capacity
+
+        lines += ["", *render_capacity(plan.extras["capacity"])]
     return "\n".join(lines) + "\n"
-
-
-def _render_extra(title: str, data: object) -> list[str]:
-    import json
-
-    return [f"{title.capitalize()}:", *("  " + line for line in json.dumps(data, indent=2).splitlines())]
 
 
 def render_diff(diff: PlanDiff, base: Plan, target: Plan) -> str:
