@@ -20,12 +20,23 @@ PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
 
 
+class ExtraNetSpec(Spec):
+    """One GPUDirect NIC subnet, in a VPC of its own (TCPX/TCPXO, gVNIC) or in a shared RoCE VPC."""
+
+    vpc: str
+    subnet: str
+    cidr: str
+    mtu: int
+    roce_zone: str | None = Field(None, description="Zone of the RDMA network profile, if RoCE.")
+
+
 class VpcSpec(Spec):
     network_name: str
     region: str
     flow_logs_sampling: float = 0.5
     nat_log_filter: str = "ERRORS_ONLY"
     iap_ssh: bool = False
+    extra_networks: tuple[ExtraNetSpec, ...] = ()
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -44,6 +55,7 @@ class VpcFabric(pulumi.ComponentResource):
     network_id: pulumi.Output[str]
     network_self_link: pulumi.Output[str]
     subnet_self_link: pulumi.Output[str]
+    extra_subnets: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]]
 
     def __init__(self, name: str, spec: VpcSpec, plan: NetworkPlan, *, project: str,
                  depends_on: Sequence[pulumi.Resource] = (),
@@ -99,6 +111,7 @@ class VpcFabric(pulumi.ComponentResource):
             opts=child,
         )
         self._firewalls(name, spec, plan, project, child)
+        self.extra_subnets = self._extra_networks(name, spec, project, child)
 
         self.psa_range = gcp.compute.GlobalAddress(
             f"{name}-psa-range",
@@ -129,6 +142,45 @@ class VpcFabric(pulumi.ComponentResource):
             "subnet": self.subnet.self_link,
             "psa_range": self.psa_range.name,
         })
+
+    def _extra_networks(self, name: str, spec: VpcSpec, project: str,
+                        child: pulumi.ResourceOptions) -> dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]]:
+        """The GPUDirect VPCs: jumbo MTU, no internet route needed, internal traffic allowed.
+
+        RoCE VPCs take Google's RDMA network profile of their zone and carry no firewall rules
+        (the profile does not support them). https://cloud.google.com/vpc/docs/rdma-network-profiles
+        """
+        networks: dict[str, gcp.compute.Network] = {}
+        out: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]] = {}
+        for extra in spec.extra_networks:
+            vpc = networks.get(extra.vpc)
+            if vpc is None:
+                vpc = networks[extra.vpc] = gcp.compute.Network(
+                    f"{name}-{extra.vpc}", name=f"{spec.network_name}-{extra.vpc}", project=project,
+                    auto_create_subnetworks=False, routing_mode="REGIONAL", mtu=extra.mtu,
+                    network_profile=(f"projects/{project}/global/networkProfiles/{extra.roce_zone}-vpc-roce"
+                                     if extra.roce_zone else None),
+                    description="GPUDirect NIC network", opts=child)
+                if not extra.roce_zone:
+                    gcp.compute.Firewall(
+                        f"{name}-{extra.vpc}-internal", name=f"{spec.network_name}-{extra.vpc}-internal",
+                        project=project, network=vpc.id, direction="INGRESS", priority=1000,
+                        allows=[gcp.compute.FirewallAllowArgs(protocol="tcp"),
+                                gcp.compute.FirewallAllowArgs(protocol="udp"),
+                                gcp.compute.FirewallAllowArgs(protocol="icmp")],
+                        source_ranges=[e.cidr for e in spec.extra_networks if e.vpc == extra.vpc],
+                        log_config=gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
+                        description="GPU-to-GPU traffic between nodes", opts=child)
+            subnet = gcp.compute.Subnetwork(
+                f"{name}-{extra.subnet}", name=f"{spec.network_name}-{extra.subnet}", project=project,
+                region=spec.region, network=vpc.id, ip_cidr_range=extra.cidr,
+                private_ip_google_access=True,
+                log_config=None if extra.roce_zone else gcp.compute.SubnetworkLogConfigArgs(
+                    aggregation_interval="INTERVAL_5_SEC", flow_sampling=spec.flow_logs_sampling,
+                    metadata="INCLUDE_ALL_METADATA"),
+                opts=child)
+            out[extra.subnet] = (vpc.name, subnet.name)
+        return out
 
     def _firewalls(self, name: str, spec: VpcSpec, plan: NetworkPlan, project: str,
                    child: pulumi.ResourceOptions) -> None:

@@ -76,6 +76,7 @@ class DataBuckets(pulumi.ComponentResource):
                  key_grants: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aidc:storage:DataBuckets", name, None, opts)
+        self._name = name
         self.buckets = {}
         log_bucket = None
         if spec.access_log_bucket:
@@ -96,6 +97,13 @@ class DataBuckets(pulumi.ComponentResource):
                          kms_key_id, key_grants, logs_to)
         self.names = {p: b.name for p, b in self.buckets.items()}
         self.register_outputs({"buckets": self.names})
+
+    def grant(self, purpose: str, role: str, member: pulumi.Input[str], *,
+              who: str) -> gcp.storage.BucketIAMMember:
+        """Bucket-level access for one identity (never project-wide storage roles)."""
+        return gcp.storage.BucketIAMMember(
+            f"{self._name}-{purpose}-{who}", bucket=self.buckets[purpose].name, role=role,
+            member=member, opts=pulumi.ResourceOptions(parent=self))
 
     def _bucket(self, name: str, purpose: str, bucket_name: str, bucket: BucketSpec,
                 spec: BucketsSpec, project: str, kms_key_id: pulumi.Input[str],

@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -27,8 +26,16 @@ from pydantic import (
 
 from infra import labels as label_rules
 from infra import naming
+from infra.compute import ClusterConfig, GpuPoolConfig, TpuPoolConfig
+from infra.config_base import Labels, Spec, check_label_map
 from infra.errors import AidcError
-from infra.netplan import NetworkPlan, plan_network
+from infra.netplan import (
+    SUBNET_RESERVED_ADDRESSES,
+    NetworkPlan,
+    nodes_addressable,
+    plan_network,
+    pod_block_prefix,
+)
 
 SECRET_PLACEHOLDER = "[secret]"
 STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
@@ -37,17 +44,9 @@ PROVIDER_KEYS = {"gcp:project": "project", "gcp:region": "region"}
 PASSTHROUGH_NAMESPACES = ("gcp:", "kubernetes:", "aws:")
 
 Classification = Literal["public", "internal", "confidential", "restricted"]
-Labels = dict[str, str]
 
 
-class Spec(BaseModel):
-    """Base of every config model: immutable, and unknown keys are errors."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _labels(value: Labels) -> Labels:
-    return label_rules.check_labels(value)
+_labels = check_label_map
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +228,11 @@ class PlatformConfig(Spec):
     encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     apis: list[str] = Field(default_factory=list, description="Extra APIs to enable.")
+    cluster: ClusterConfig | None = Field(None, description="The GKE cluster; needed by pools.")
+    gpu_pools: dict[str, GpuPoolConfig] = Field(
+        default_factory=dict, description="GPU node pools by name.")
+    tpu_pools: dict[str, TpuPoolConfig] = Field(
+        default_factory=dict, description="TPU slices by name (one node pool per slice).")
 
     @field_validator("labels")
     @classmethod
@@ -272,13 +276,83 @@ class PlatformConfig(Spec):
                 naming.bucket_name(self.project, self.environment, purpose)
             except AidcError as exc:
                 problems.append(f"storage.buckets.{purpose}: {exc}")
+        problems += self._pool_problems()
         try:
-            self.network_plan()
+            plan = self.network_plan()
         except AidcError as exc:
             problems.append(str(exc))
+        else:
+            problems += self._capacity_problems(plan)
         if problems:
-            raise AidcError("; ".join(problems))
+            raise AidcError("\n".join(problems))
         return self
+
+    def _pool_problems(self) -> list[str]:
+        problems = []
+        if (self.gpu_pools or self.tpu_pools) and self.cluster is None:
+            problems.append("aidc:cluster: node pools need a cluster; add an aidc:cluster section")
+        for name, pool in self.gpu_pools.items():
+            for i, zone in enumerate(pool.zones or []):
+                if naming.zone_region(zone) != self.region:
+                    problems.append(f"gpu_pools.{name}.zones[{i}]: {zone!r} is not in region "
+                                    f"{self.region!r}")
+            version = self.cluster.min_master_version if self.cluster else None
+            gpu = pool.resolved()
+            if version and pool.uses_gpudirect and not gpu.gke_version_ok(version):
+                floors = gpu.gpudirect_min_gke_versions or (gpu.profile.min_gke_versions if gpu.profile else ())
+                problems.append(f"cluster.min_master_version: {version} is below the documented "
+                                f"minimum for {gpu.gpudirect} on {gpu.machine_type} in gpu_pools.{name} "
+                                f"(per minor: {', '.join(floors + gpu.min_gke_versions)})")
+        for name, tpu in self.tpu_pools.items():
+            if tpu.zone and naming.zone_region(tpu.zone) != self.region:
+                problems.append(f"tpu_pools.{name}.zone: {tpu.zone!r} is not in region {self.region!r}")
+        return problems
+
+    def node_demand(self) -> list[tuple[str, int, int]]:
+        """(pool, max nodes, max pods per node) for every pool, the system pool included."""
+        per_node = self.network.max_pods_per_node
+        rows = []
+        if self.cluster is not None:
+            rows.append(("system", self.cluster.system_pool.max_nodes, per_node))
+        for name, pool in self.gpu_pools.items():
+            rows.append((f"gpu_pools.{name}", pool.autoscaling.max_nodes,
+                         pool.max_pods_per_node or per_node))
+        for name, tpu in self.tpu_pools.items():
+            rows.append((f"tpu_pools.{name}", tpu.slices * tpu.max_nodes_per_slice, per_node))
+        return rows
+
+    def _capacity_problems(self, plan: NetworkPlan) -> list[str]:
+        demand = self.node_demand()
+        if not demand:
+            return []
+        nodes = sum(n for _, n, _ in demand)
+        pod_addresses = sum(n * 2 ** (32 - pod_block_prefix(p)) for _, n, p in demand)
+        problems = []
+        if pod_addresses > plan.pods.num_addresses:
+            problems.append(
+                f"network.pods_cidr {plan.pods}: the pools can reach {nodes} nodes needing "
+                f"{pod_addresses} pod addresses, more than the range's {plan.pods.num_addresses} "
+                f"({', '.join(f'{k}: {n}' for k, n, _ in demand)}); raise network.max_nodes or "
+                "give a larger pods_cidr")
+        usable = plan.subnet.num_addresses - SUBNET_RESERVED_ADDRESSES
+        if nodes > usable:
+            problems.append(f"network.subnet_cidr {plan.subnet}: {usable} node addresses for "
+                            f"{nodes} nodes the pools can reach; raise network.max_nodes")
+        return problems
+
+    def gpudirect_subnets(self) -> dict[str, int]:
+        """Subnet name -> prefix for every GPUDirect NIC network, sized for the pool's nodes."""
+        out: dict[str, int] = {}
+        for name, pool in self.gpu_pools.items():
+            gpu = pool.resolved()
+            if not pool.uses_gpudirect or gpu.profile is None:
+                continue
+            prefix = min(29, 32 - max(3, (pool.autoscaling.max_nodes + SUBNET_RESERVED_ADDRESSES - 1).bit_length()))
+            for i in range(gpu.profile.extra_gvnic_vpcs):
+                out[f"{name}-gvnic{i}"] = prefix
+            for i in range(gpu.profile.gpu_subnets):
+                out[f"{name}-gpu{i}"] = prefix
+        return out
 
     @property
     def is_production(self) -> bool:
@@ -295,6 +369,7 @@ class PlatformConfig(Spec):
             subnet=n.subnet_cidr, pods=n.pods_cidr, services=n.services_cidr, psa=n.psa_cidr,
             services_prefix=n.services_prefix, psa_prefix=n.psa_prefix,
             allow_non_rfc1918=n.allow_non_rfc1918,
+            extra_subnets=self.gpudirect_subnets() or None, extra_supernet=n.gpu_supernet,
         )
 
     def resource_labels(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -443,11 +518,13 @@ def validation_problems(exc: ValidationError) -> list[str]:
             msg = msg[len("Value error, "):]
         if err["type"] == "missing":
             lines.append(f"{path}: required value is missing")
-        elif err["type"] in ("value_error", "assertion_error") or not loc:
-            lines.append(f"{path}: {msg}")
+        elif not loc:
+            lines.extend(msg.split("\n"))
+        elif err["type"] in ("value_error", "assertion_error"):
+            lines.extend(f"{path}: {part}" for part in msg.split("\n"))
         else:
             lines.append(f"{path}: {msg} (got {err.get('input')!r})")
-    return [p for line in lines for p in line.split("; ")]
+    return lines
 
 
 def stack_file(stack: str, stacks_dir: Path = STACKS_DIR) -> Path:

@@ -105,7 +105,7 @@ def check_ranges(ranges: dict[str, IPv4Network], *, allow_non_rfc1918: bool = Fa
                 problems.append(f"network.{a}_cidr {ranges[a]} overlaps network.{b}_cidr "
                                 f"{ranges[b]}")
     if problems:
-        raise AidcError("; ".join(problems))
+        raise AidcError("\n".join(problems))
 
 
 def plan_network(
@@ -154,7 +154,7 @@ def plan_network(
     )
     if extra_subnets:
         if extra_supernet is None:
-            raise AidcError("network.gpu_supernet is needed to carve the GPUDirect networks")
+            raise AidcError("network.gpu_supernet: GPUDirect pools need extra VPC subnets; set it (e.g. 192.168.0.0/16) to carve them from")
         carved: dict[str, IPv4Network] = {}
         for name, prefix in extra_subnets.items():
             carved[name] = _allocate(extra_supernet, prefix, list(carved.values()), name)
@@ -182,4 +182,4 @@ def _check_capacity(plan: NetworkPlan) -> None:
         problems.append(f"network.subnet_cidr {plan.subnet} has {usable} usable addresses for "
                         f"{plan.max_nodes} declared nodes")
     if problems:
-        raise AidcError("; ".join(problems))
+        raise AidcError("\n".join(problems))

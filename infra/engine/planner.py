@@ -40,7 +40,11 @@ def resolve_stack(stack: str | None, stack_file_path: Path | None) -> tuple[str,
 
 def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR) -> Plan:
     """Validate first, so a config error never produces half a plan."""
+    from infra.capacity import capacity_report
+
     flat, secret_keys = read_stack_file(path)
-    config_from_flat(flat, source=str(path))
-    return run_program(program_from_dir(program_dir), project=project_name(), stack=stack,
+    cfg = config_from_flat(flat, source=str(path))
+    plan = run_program(program_from_dir(program_dir), project=project_name(), stack=stack,
                        config=flat, secret_keys=secret_keys)
+    plan.extras["capacity"] = capacity_report(cfg)
+    return plan

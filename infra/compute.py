@@ -1,0 +1,291 @@
+"""Cluster and accelerator node-pool config, and the rules a pool must obey to exist.
+
+Every cross-field rule here is one a GKE API call would otherwise reject halfway through a
+`pulumi up` (or worse, accept and then never schedule a node). They are collected per pool and
+raised together, each starting with the field it is about.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from infra.catalog.gpu import ResolvedGpu, parse_gke_version, resolve_gpu
+from infra.catalog.tpu import TpuSlice, tpu_slice
+from infra.config_base import Labels, Spec, check_label_map
+from infra.errors import AidcError
+
+Capacity = Literal["on_demand", "spot", "reservation", "queued", "flex_start"]
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+# DWS queued provisioning: workloads select these nodes with this label; GKE sets it on nodes
+# it creates for a ProvisioningRequest but not on the node pool template, so selectors and the
+# scheduling contract need it declared.
+# https://cloud.google.com/kubernetes-engine/docs/how-to/provisioningrequest
+QUEUED_LABEL = ("cloud.google.com/gke-queued", "true")
+QUEUED_TAINT = {"key": "cloud.google.com/gke-queued", "value": "true", "effect": "NO_SCHEDULE"}
+# Machine series that attach only Hyperdisk boot disks.
+# https://cloud.google.com/compute/docs/disks#disk-types (A3 Ultra, A4 support Hyperdisk only)
+HYPERDISK_ONLY_PREFIXES = ("a3-ultragpu", "a4-")
+
+
+class Maintenance(Spec):
+    """A recurring window (RFC 5545 RRULE) and named exclusions, e.g. around a launch."""
+
+    start_time: str = Field("2026-01-03T03:00:00Z", description="First window start (RFC 3339).")
+    end_time: str = Field("2026-01-03T11:00:00Z", description="First window end (RFC 3339).")
+    recurrence: str = Field("FREQ=WEEKLY;BYDAY=SA,SU", description="RRULE for the window.")
+    exclusions: dict[str, tuple[str, str]] = Field(
+        default_factory=dict, description="name -> (start, end) RFC 3339; no upgrades inside.")
+
+
+class SystemPool(Spec):
+    machine_type: str = "e2-standard-4"
+    min_nodes: int = Field(1, ge=1)
+    max_nodes: int = Field(3, ge=1)
+
+
+class ClusterConfig(Spec):
+    """A regional GKE Standard cluster: private nodes, Workload Identity, Dataplane V2."""
+
+    name: str = Field("ai", description="Cluster name suffix: '<network.name>-<env>-<name>'.")
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
+        "REGULAR", description="GKE picks and upgrades versions along this channel (CIS GKE 5.5.4).")
+    min_master_version: str | None = Field(
+        None, description="Floor for the control plane; default: the highest documented minimum "
+                          "of the GPUDirect pools, if any.")
+    private_endpoint: bool = Field(
+        False, description="Control plane reachable only from inside the VPC.")
+    master_ipv4_cidr: IPv4Network = Field(
+        IPv4Network("172.16.0.0/28"), description="The control plane's /28 (private clusters).")
+    master_authorized_networks: dict[str, IPv4Network] = Field(
+        default_factory=dict,
+        description="name -> CIDR allowed to reach the control plane. 0.0.0.0/0 is refused.")
+    maintenance: Maintenance = Field(default_factory=Maintenance)
+    system_pool: SystemPool = Field(default_factory=SystemPool)
+    workload_namespace: str = Field("training", description="Namespace of the workload KSA.")
+    workload_ksa: str = Field("trainer", description="KSA bound to the workload GSA by WI.")
+    binary_authorization: bool = Field(
+        False, description="Enforce the project's Binary Authorization policy (CIS GKE 5.10.5).")
+    security_group: str | None = Field(
+        None, description="Google Groups for RBAC: gke-security-groups@<domain> (CIS GKE 5.8.3).")
+    classification: Literal["public", "internal", "confidential", "restricted"] = "confidential"
+
+    @field_validator("master_authorized_networks")
+    @classmethod
+    def _no_world(cls, v: dict[str, IPv4Network]) -> dict[str, IPv4Network]:
+        for label, net in v.items():
+            if net.prefixlen == 0:
+                raise AidcError(f"master_authorized_networks.{label}: {net} opens the control "
+                                "plane to the internet; list the networks that need it")
+        return v
+
+    @field_validator("master_ipv4_cidr")
+    @classmethod
+    def _slash28(cls, v: IPv4Network) -> IPv4Network:
+        if v.prefixlen != 28:
+            raise AidcError(f"master_ipv4_cidr: {v}; GKE needs exactly a /28")
+        return v
+
+    @field_validator("min_master_version")
+    @classmethod
+    def _version(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_gke_version(v)
+        return v
+
+
+class LocalSsd(Spec):
+    """Local SSD use: as the node's ephemeral storage, or as raw NVMe block devices."""
+
+    ephemeral_count: int | None = Field(
+        None, ge=0, description="Default: every Local SSD the machine type bundles.")
+    raw_block_count: int | None = Field(None, ge=0)
+
+
+class Autoscaling(Spec):
+    min_nodes: int = Field(0, ge=0)
+    max_nodes: int = Field(1, ge=1)
+
+
+class GpuPoolConfig(Spec):
+    """A GPU node pool: give a machine type (or an accelerator and count); the rest is derived."""
+
+    machine_type: str | None = None
+    accelerator_type: str | None = None
+    accelerator_count: int | None = None
+    capacity: Capacity = Field(
+        "on_demand", description="on_demand, spot, a specific reservation, or DWS (queued / "
+                                 "flex_start).")
+    reservation: str | list[str] | None = Field(
+        None, description="The one specific reservation to consume (capacity: reservation).")
+    placement: Literal["none", "compact"] = Field(
+        "none", description="compact: a COMPACT placement policy, one zone (low latency).")
+    zones: list[str] | None = Field(None, description="Node locations; default the stack's zones.")
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
+    max_pods_per_node: int | None = Field(None, ge=8, le=256)
+    gpudirect: bool | None = Field(
+        None, description="Default: on when the machine type has a GPUDirect profile.")
+    local_ssd: LocalSsd = Field(default_factory=LocalSsd)
+    gpu_driver_version: Literal["DEFAULT", "LATEST", "INSTALLATION_DISABLED"] = Field(
+        "LATEST", description="GKE installs the NVIDIA driver (INSTALLATION_DISABLED: you do).")
+    auto_repair: bool = True
+    upgrade: Literal["surge", "blue_green"] = Field(
+        "surge", description="surge is max_surge 0 / max_unavailable 1: no spare GPUs needed.")
+    boot_disk_size_gb: int = Field(200, ge=10)
+    boot_disk_type: str | None = Field(None, description="Default: hyperdisk-balanced where the "
+                                                         "machine type needs it, else pd-balanced.")
+    labels: Labels = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: Labels) -> Labels:
+        return check_label_map(v)
+
+    def resolved(self) -> ResolvedGpu:
+        return resolve_gpu(machine_type=self.machine_type, accelerator_type=self.accelerator_type,
+                           accelerator_count=self.accelerator_count)
+
+    @model_validator(mode="after")
+    def _rules(self) -> GpuPoolConfig:
+        problems = gpu_pool_problems(self)
+        if problems:
+            raise AidcError("\n".join(problems))
+        return self
+
+    @property
+    def reservation_name(self) -> str | None:
+        return _one_reservation(self.reservation)
+
+    @property
+    def uses_gpudirect(self) -> bool:
+        gpu = self.resolved()
+        return gpu.profile is not None if self.gpudirect is None else self.gpudirect
+
+    @property
+    def disk_type(self) -> str:
+        if self.boot_disk_type:
+            return self.boot_disk_type
+        machine = self.resolved().machine_type
+        return "hyperdisk-balanced" if machine.startswith(HYPERDISK_ONLY_PREFIXES) else "pd-balanced"
+
+
+def _one_reservation(reservation: str | list[str] | None) -> str | None:
+    if isinstance(reservation, list):
+        return reservation[0] if reservation else None
+    return reservation
+
+
+def _capacity_problems(capacity: str, reservation: object, min_nodes: int, auto_repair: bool,
+                       placement: str, zones: list[str] | None, upgrade: str) -> list[str]:
+    """The capacity rules GPU and TPU pools share."""
+    problems = []
+    if reservation is not None and capacity != "reservation":
+        why = {"spot": "spot VMs cannot consume a reservation",
+               "queued": "queued provisioning (DWS) obtains its own capacity and takes no reservation",
+               "flex_start": "flex-start (DWS) obtains its own capacity and takes no reservation"}
+        problems.append(f"reservation: set with capacity {capacity}; "
+                        + why.get(capacity, "use capacity: reservation to consume one"))
+    if capacity == "reservation":
+        if reservation is None or (isinstance(reservation, list) and len(reservation) != 1):
+            problems.append("reservation: a specific reservation names exactly one reservation, "
+                            f"got {reservation!r}")
+    if capacity == "queued" and min_nodes != 0:
+        problems.append(f"autoscaling.min_nodes: {min_nodes}; queued provisioning scales from 0 "
+                        "(nodes come only when a ProvisioningRequest is admitted)")
+    if capacity == "flex_start" and auto_repair:
+        problems.append("auto_repair: flex-start nodes cannot be repaired in place; set "
+                        "auto_repair: false")
+    if placement == "compact":
+        if zones is None or len(zones) != 1:
+            problems.append(f"zones: compact placement keeps nodes in one zone; give exactly one "
+                            f"zone, got {zones!r}")
+        if upgrade == "blue_green":
+            problems.append("upgrade: blue_green doubles the nodes, which a compact placement "
+                            "policy cannot hold; use surge")
+    return problems
+
+
+def gpu_pool_problems(pool: GpuPoolConfig) -> list[str]:
+    """Every rule this pool breaks; empty when GKE can create it."""
+    try:
+        gpu = pool.resolved()
+    except AidcError as exc:
+        return [str(exc)]
+    problems = _capacity_problems(pool.capacity, pool.reservation, pool.autoscaling.min_nodes,
+                                  pool.auto_repair, pool.placement, pool.zones, pool.upgrade)
+    if pool.autoscaling.min_nodes > pool.autoscaling.max_nodes:
+        problems.append(f"autoscaling.min_nodes: {pool.autoscaling.min_nodes} exceeds "
+                        f"max_nodes {pool.autoscaling.max_nodes}")
+    if pool.gpudirect and gpu.profile is None:
+        problems.append(f"gpudirect: {gpu.machine_type} has no GPUDirect networking (TCPX: "
+                        "a3-highgpu-8g; TCPXO: a3-megagpu-8g; RDMA: a3-ultragpu-8g, a4-highgpu-8g)")
+    ssd = pool.local_ssd
+    if ssd.ephemeral_count and ssd.raw_block_count:
+        problems.append("local_ssd: ephemeral_count and raw_block_count exclude each other; a "
+                        "Local SSD is either the node's ephemeral storage or a raw NVMe device")
+    asked = ssd.ephemeral_count or ssd.raw_block_count
+    if gpu.local_ssd_count and asked and asked != gpu.local_ssd_count:
+        problems.append(f"local_ssd: {gpu.machine_type} bundles exactly {gpu.local_ssd_count} "
+                        "Local SSDs; use that count")
+    return problems
+
+
+class TpuPoolConfig(Spec):
+    """TPU slices: one node pool per slice, sized by the topology."""
+
+    generation: str
+    topology: str
+    machine_type: str | None = Field(None, description="Pick between documented alternatives.")
+    slices: int = Field(1, ge=1, le=64)
+    capacity: Capacity = "on_demand"
+    reservation: str | list[str] | None = None
+    zone: str | None = Field(None, description="The slice's zone; default the stack's first.")
+    max_nodes: int | None = Field(
+        None, description="Multi-host: must equal the slice's node count (GKE scales a slice "
+                          "atomically); single-host: the autoscaling ceiling.")
+    min_nodes: int = Field(0, ge=0)
+    auto_repair: bool = True
+    labels: Labels = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: Labels) -> Labels:
+        return check_label_map(v)
+
+    def slice(self) -> TpuSlice:
+        return tpu_slice(self.generation, self.topology, self.machine_type)
+
+    @model_validator(mode="after")
+    def _rules(self) -> TpuPoolConfig:
+        try:
+            tpu = self.slice()
+        except AidcError as exc:
+            raise AidcError(f"{exc}") from None
+        problems = _capacity_problems(self.capacity, self.reservation, self.min_nodes,
+                                      self.auto_repair, "compact" if tpu.multi_host else "none",
+                                      [self.zone or "-"], "surge")
+        if tpu.multi_host and self.max_nodes is not None and self.max_nodes != tpu.hosts:
+            problems.append(f"max_nodes: {self.max_nodes}; a multi-host {self.generation} "
+                            f"{self.topology} slice is exactly {tpu.hosts} nodes, so per-zone "
+                            f"limits must equal {tpu.hosts}")
+        if tpu.multi_host and self.min_nodes not in (0, tpu.hosts):
+            problems.append(f"min_nodes: {self.min_nodes}; a multi-host slice is 0 or "
+                            f"{tpu.hosts} nodes, never part of one")
+        if problems:
+            raise AidcError("\n".join(problems))
+        return self
+
+    @property
+    def reservation_name(self) -> str | None:
+        return _one_reservation(self.reservation)
+
+    @property
+    def nodes_per_slice(self) -> int:
+        return self.slice().hosts
+
+    @property
+    def max_nodes_per_slice(self) -> int:
+        tpu = self.slice()
+        return tpu.hosts if tpu.multi_host else (self.max_nodes or 1)
