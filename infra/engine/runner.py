@@ -9,6 +9,7 @@ have seen: type, name, parent, dependencies, provider, protect and the camelCase
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import runpy
@@ -146,7 +147,12 @@ def run_program(
     try:
         loop.run_until_complete(run_in_stack(program))
     finally:
+        # The mock monitor answers from executor threads, each with an event loop of its own;
+        # join the threads and collect their loops now, while their file descriptors are still
+        # valid, rather than at interpreter exit (where closing them prints a stray error).
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
+        gc.collect()
         asyncio.set_event_loop(None)
         settings.ROOT.set(None)
     # Registration order follows whichever input resolved first; sort so plans are stable.
