@@ -51,21 +51,27 @@ def _write_or_print(text: str, output: Path | None) -> None:
 # plan / diff
 
 
-def _plan(stack: str | None, stack_file: Path | None):
+ProgramOpt = Annotated[Optional[Path], typer.Option(
+    "--program", help="Another Pulumi Python program directory (default: stacks/).")]
+
+
+def _plan(stack: str | None, stack_file: Path | None, program: Path | None = None):
+    from infra.config import STACKS_DIR
     from infra.engine.planner import plan_stack, resolve_stack
 
-    name, path = resolve_stack(stack, stack_file)
-    return plan_stack(name, path)
+    program_dir = program or STACKS_DIR
+    name, path = resolve_stack(stack, stack_file, program_dir)
+    return plan_stack(name, path, program_dir=program_dir)
 
 
 @app.command()
-def plan(stack: StackArg = None, stack_file: StackFileOpt = None,
+def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: ProgramOpt = None,
          json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the Plan JSON here.")] = None,
          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False) -> None:
     """Render a stack offline and print its resource tree, grouped by component."""
     from infra.report.plan_text import render_plan
 
-    result = _plan(stack, stack_file)
+    result = _plan(stack, stack_file, program)
     if json_path is not None:
         _write_or_print(result.to_json(), json_path)
     sys.stdout.write(render_plan(result, summary_only=quiet))

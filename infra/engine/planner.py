@@ -8,6 +8,7 @@ import yaml
 
 from infra.config import STACKS_DIR, config_from_flat, read_stack_file, stack_file
 from infra.engine.plan import Plan
+from infra.errors import AidcError
 from infra.engine.runner import program_from_dir, run_program
 
 PROJECT_FILE = STACKS_DIR.parent / "Pulumi.yaml"
@@ -28,23 +29,29 @@ def stack_name_of(path: Path) -> str:
     return path.stem
 
 
-def resolve_stack(stack: str | None, stack_file_path: Path | None) -> tuple[str, Path]:
+def resolve_stack(stack: str | None, stack_file_path: Path | None,
+                  program_dir: Path = STACKS_DIR) -> tuple[str, Path]:
     """A stack name or an explicit file, as the CLI takes them."""
     if stack_file_path is not None:
         return (stack or stack_name_of(stack_file_path)), stack_file_path
     if not stack:
-        from infra.errors import AidcError
         raise AidcError("give a STACK name (e.g. dev) or --stack-file PATH")
-    return stack, stack_file(stack)
+    return stack, stack_file(stack, program_dir)
 
 
 def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR) -> Plan:
-    """Validate first, so a config error never produces half a plan."""
+    """Plan aidc's own program (config validated first, so a config error never produces half
+    a plan) or any other Pulumi Python program directory with its stack file's config."""
     from infra.capacity import capacity_report
 
+    if not (program_dir / "__main__.py").is_file():
+        raise AidcError(f"--program {program_dir}: no __main__.py there; a Pulumi Python program "
+                        "directory is needed")
     flat, secret_keys = read_stack_file(path)
-    cfg = config_from_flat(flat, source=str(path))
+    ours = program_dir.resolve() == STACKS_DIR.resolve()
+    cfg = config_from_flat(flat, source=str(path)) if ours else None
     plan = run_program(program_from_dir(program_dir), project=project_name(), stack=stack,
                        config=flat, secret_keys=secret_keys)
-    plan.extras["capacity"] = capacity_report(cfg)
+    if cfg is not None:
+        plan.extras["capacity"] = capacity_report(cfg)
     return plan
