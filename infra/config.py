@@ -32,7 +32,6 @@ from infra.errors import AidcError
 from infra.netplan import (
     SUBNET_RESERVED_ADDRESSES,
     NetworkPlan,
-    nodes_addressable,
     plan_network,
     pod_block_prefix,
 )
@@ -143,7 +142,9 @@ class BucketSpec(Spec):
     versioning: bool | None = Field(
         None, description="Default: on for checkpoints and models (they are overwritten in place).")
     soft_delete_days: int = Field(
-        7, ge=0, le=90, description="Soft delete window (GCS default 7 days; 0 disables).")
+        7, ge=0, le=90,
+        description="Soft delete window: 0 (off) or 7-90 days; the GCS default is 7 days. "
+                    "https://cloud.google.com/storage/docs/soft-delete#retention-duration")
     retention_days: int | None = Field(
         None, ge=1, description="Retention policy: objects cannot be deleted or replaced sooner.")
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
@@ -153,6 +154,13 @@ class BucketSpec(Spec):
     @classmethod
     def _check_labels(cls, v: Labels) -> Labels:
         return _labels(v)
+
+    @field_validator("soft_delete_days")
+    @classmethod
+    def _soft_delete(cls, v: int) -> int:
+        if 0 < v < 7:
+            raise AidcError(f"soft_delete_days: {v}; Cloud Storage accepts 0 (off) or 7-90 days")
+        return v
 
 
 class FilestoreConfig(Spec):

@@ -101,7 +101,7 @@ class Platform:
                           classification=fs.classification, cmek=fs.cmek,
                           labels={**labels, **fs.labels}),
             project=cfg.project,
-            network=self.network.network_id,
+            network=self.network.network.name,  # same-project VPC: Filestore takes its name
             reserved_ip_range=self.network.psa_range.name,
             kms_key_id=self.kms.key_ids["filestore"] if fs.cmek else None,
             depends_on=[self.network.psa_connection, *self.services.enabled("file.googleapis.com"),
