@@ -1,0 +1,97 @@
+"""Compute Engine VM hardening: Shielded VM, OS Login, no project-wide SSH keys, no serial port,
+no default service account.
+
+Each rule is `rule(args, config) -> Iterator[message]`. VM types are Instance, InstanceTemplate
+and RegionInstanceTemplate; the OS Login and serial-port rules also read project metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ._util import get, is_default_compute_sa, is_false, is_true
+from .metadata import PROJECT_METADATA, PROJECT_METADATA_ITEM, meta
+
+_OS_LOGIN = "enable-oslogin"
+_SERIAL = "serial-port-enable"
+_BLOCK_KEYS = "block-project-ssh-keys"
+
+
+def instance_shielded_vm(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """C1: Secure Boot, vTPM and integrity monitoring detect boot-level tampering (CIS 4.8)."""
+    m = meta("C1")
+    shielded = get(args.props, "shieldedInstanceConfig", default={})
+    if not is_true(get(shielded, "enableSecureBoot",
+                       default=m.default("shieldedInstanceConfig.enableSecureBoot"))):
+        yield "shieldedInstanceConfig.enableSecureBoot is off (the provider default)"
+    if is_false(get(shielded, "enableVtpm", default=m.default("shieldedInstanceConfig.enableVtpm"))):
+        yield "shieldedInstanceConfig.enableVtpm is false"
+    if is_false(get(shielded, "enableIntegrityMonitoring",
+                    default=m.default("shieldedInstanceConfig.enableIntegrityMonitoring"))):
+        yield "shieldedInstanceConfig.enableIntegrityMonitoring is false"
+
+
+def _metadata_item(args: Any, key: str) -> Any:
+    """ProjectMetadataItem's value for `key`, or not_applicable for any other key."""
+    item_key = get(args.props, "key")
+    if item_key != key:
+        args.not_applicable(f"metadata item {item_key!r} is not {key!r}")
+    return get(args.props, "value")
+
+
+def instance_os_login(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """C2: OS Login ties SSH to IAM identities and 2FA instead of unmanaged keys (CIS 4.4)."""
+    if args.resource_type == PROJECT_METADATA_ITEM:
+        value = _metadata_item(args, _OS_LOGIN)
+        if not is_true(value):
+            yield f"project metadata {_OS_LOGIN} is {value!r}"
+    elif args.resource_type == PROJECT_METADATA:
+        value = get(args.props, "metadata", _OS_LOGIN)
+        if not is_true(value):
+            yield (f"project metadata (authoritative) does not set {_OS_LOGIN}=TRUE"
+                   if value is None else f"project metadata {_OS_LOGIN} is {value!r}")
+    elif is_false(get(args.props, "metadata", _OS_LOGIN)):
+        yield f"metadata {_OS_LOGIN} turns OS Login off for this VM"
+
+
+def instance_block_project_ssh_keys(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """C3: project-wide SSH keys open every VM to every key holder (CIS 4.3)."""
+    value = get(args.props, "metadata", _BLOCK_KEYS,
+                default=meta("C3").default(f"metadata.{_BLOCK_KEYS}"))
+    if not is_true(value):
+        yield f"metadata {_BLOCK_KEYS} is not TRUE, so project-wide SSH keys work on this VM"
+
+
+def instance_no_serial_port(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """C4: the interactive serial console accepts connections from any IP (CIS 4.5)."""
+    default = meta("C4").default(f"metadata.{_SERIAL}")
+    if args.resource_type == PROJECT_METADATA_ITEM:
+        value = _metadata_item(args, _SERIAL)
+    else:
+        value = get(args.props, "metadata", _SERIAL, default=default)
+    if is_true(value):
+        where = ("project metadata"
+                 if args.resource_type in (PROJECT_METADATA, PROJECT_METADATA_ITEM) else "metadata")
+        yield f"{where} {_SERIAL} is {value!r}: the interactive serial console is on"
+
+
+def instance_no_default_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """C5: the default compute SA is project Editor (CIS 4.1, 4.2)."""
+    account = get(args.props, "serviceAccount")
+    if account is None:
+        return  # no service account attached at all
+    email = get(account, "email")
+    if email is None:
+        yield "serviceAccount.email is not set, so the VM runs as the default compute SA"
+    elif is_default_compute_sa(email):
+        yield f"serviceAccount.email {email!r} is the default compute SA"
+
+
+RULES = {
+    "C1": instance_shielded_vm,
+    "C2": instance_os_login,
+    "C3": instance_block_project_ssh_keys,
+    "C4": instance_no_serial_port,
+    "C5": instance_no_default_sa,
+}

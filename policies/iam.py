@@ -1,0 +1,208 @@
+"""Identity and access: no long-lived keys, no basic roles for robots, no foreign members on
+restricted data, no static cloud credentials in transfer jobs.
+
+Resource rules are `rule(args, config) -> Iterator[message]`; stack rules yield
+`(message, urn)`. Credentials are tested for presence only; their values never reach a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ._util import (
+    as_list,
+    classification,
+    get,
+    iam_grants,
+    is_default_compute_sa,
+    is_public_member,
+    is_service_agent,
+    is_workload_identity_member,
+    member_domain,
+    member_parts,
+    service_account_project,
+)
+from .classification import find_crypto_keys, index_crypto_keys
+from .metadata import BUCKET, BUCKET_IAM, CRYPTO_KEY, HMAC_KEY, KMS_IAM, SA_IAM
+
+_BASIC_ROLES = ("roles/owner", "roles/editor")
+_PROJECT_WIDE_SA_ROLES = frozenset({"roles/iam.serviceAccountUser",
+                                    "roles/iam.serviceAccountTokenCreator"})
+_IMPERSONATION_ROLES = frozenset({
+    "roles/iam.serviceAccountTokenCreator", "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountKeyAdmin", "roles/iam.workloadIdentityUser",
+})
+_KEY_RING = "gcp:kms/keyRing:KeyRing"
+
+
+def no_user_managed_sa_keys(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I1: an exported key is a password that never expires (CIS 1.4)."""
+    if args.resource_type == HMAC_KEY:
+        account = get(args.props, "serviceAccountEmail", default="?")
+        kind = "HMAC key"
+    else:
+        account = get(args.props, "serviceAccountId", default="?")
+        kind = ("uploaded public key" if get(args.props, "publicKeyData")
+                else "user-managed service account key")
+    allowed = as_list(config.get("allowedKeyAccounts"))
+    if str(account) in allowed or str(account).rsplit("/", 1)[-1] in allowed:
+        args.not_applicable(f"{account} is listed in allowedKeyAccounts")
+    yield f"creates a {kind} for {account}"
+
+
+def no_primitive_roles_for_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I2: a service account with owner/editor turns one leaked token into the whole project."""
+    banned = _BASIC_ROLES + (("roles/viewer",) if config.get("includeViewer") else ())
+    for role, member in iam_grants(args.props):
+        if member == "<invalid policyData>":
+            yield "policyData is not valid JSON, so its bindings cannot be verified"
+        elif role in banned and member_parts(member)[0] == "serviceAccount":
+            yield f"grants basic role {role} to {member}"
+
+
+def no_sa_user_token_creator_at_project(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I3: project-wide Service Account User lets the member act as every account (CIS 1.6)."""
+    for role, member in iam_grants(args.props):
+        if role in _PROJECT_WIDE_SA_ROLES:
+            yield f"grants {role} to {member} on every service account of the project"
+
+
+def _is_foreign(member: str, config: Mapping[str, Any], own_projects: set[str]) -> bool:
+    if member in as_list(config.get("allowedMembers")):
+        return False
+    if is_public_member(member):
+        return True
+    kind, value = member_parts(member)
+    domains = {d.lower() for d in as_list(config.get("allowedMemberDomains"))}
+    projects = set(as_list(config.get("allowedProjects"))) | own_projects
+    if kind == "serviceAccount":
+        if config.get("allowServiceAgents", True) and is_service_agent(value):
+            return False
+        project = service_account_project(value) or (
+            value.split(".svc.id.goog[", 1)[0] if ".svc.id.goog[" in value else None)
+        return project not in projects
+    if kind in ("user", "group", "domain"):
+        return member_domain(member) not in domains
+    if kind in ("projectOwner", "projectEditor", "projectViewer"):
+        return value not in projects
+    return True
+
+
+def _projects_of(resource: Any) -> list[Any]:
+    """The resource's own project: its `project` input, else its provider's `project`."""
+    provider = getattr(resource, "provider", None)
+    return [get(resource.props, "project"),
+            get(provider.props, "project") if provider is not None else None]
+
+
+class _Targets:
+    """The stack's buckets, keys and key rings, indexed by the names grants refer to them by."""
+
+    def __init__(self, resources: Sequence[Any]) -> None:
+        self.buckets: dict[str, list[Any]] = {}
+        self.rings: dict[str, list[Any]] = {}
+        self.keys = index_crypto_keys(resources)
+        self.keys_of_ring: dict[str, list[Any]] = {}
+        for r in resources:
+            if r.resource_type == BUCKET:
+                for ref in {str(get(r.props, "name", default=r.name)), r.name}:
+                    self.buckets.setdefault(ref, []).append(r)
+            elif r.resource_type == _KEY_RING:
+                for ref in {str(get(r.props, "name", default=r.name)), r.name}:
+                    self.rings.setdefault(ref, []).append(r)
+            elif r.resource_type == CRYPTO_KEY:
+                ring = str(get(r.props, "keyRing", default="")).rstrip("/").rsplit("/", 1)[-1]
+                self.keys_of_ring.setdefault(ring, []).append(r)
+                for dep in r.property_dependencies.get("keyRing") or []:
+                    self.keys_of_ring.setdefault(dep.urn, []).append(r)
+
+    def of(self, grant: Any) -> list[Any]:
+        """The bucket(s), key(s) or key ring(s) an IAM resource applies to (engine
+        dependencies first, then by name)."""
+        for prop in ("bucket", "cryptoKeyId", "keyRingId"):
+            deps = [d for d in grant.property_dependencies.get(prop) or []
+                    if d.resource_type in (BUCKET, CRYPTO_KEY, _KEY_RING)]
+            if deps:
+                return deps
+        if grant.resource_type in BUCKET_IAM:
+            bucket = str(get(grant.props, "bucket", default="")).removeprefix("b/")
+            return list(self.buckets.get(bucket, []))
+        key_id = get(grant.props, "cryptoKeyId")
+        if key_id:
+            return find_crypto_keys(grant, str(key_id), self.keys, dependency="cryptoKeyId")
+        ring_id = str(get(grant.props, "keyRingId", default=""))
+        return list(self.rings.get(ring_id.rstrip("/").rsplit("/", 1)[-1], []))
+
+    def restricted(self, target: Any, config: Mapping[str, Any]) -> bool:
+        """A bucket or key by its label; a key ring when any of its keys is restricted."""
+        if target.resource_type != _KEY_RING:
+            return classification(target.props, config) == "restricted"
+        keys = {id(k): k for k in (
+            *self.keys_of_ring.get(target.urn, []),
+            *self.keys_of_ring.get(str(get(target.props, "name", default=target.name)), []))}
+        return any(classification(k.props, config) == "restricted" for k in keys.values())
+
+
+def restricted_no_foreign_members(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """I4 (stack): restricted data is shared only inside the organisation's domains/projects."""
+    index = _Targets(args.resources)
+    for grant in args.resources:
+        if grant.resource_type not in BUCKET_IAM and grant.resource_type not in KMS_IAM:
+            continue
+        targets = [t for t in index.of(grant) if index.restricted(t, config)]
+        if not targets:
+            continue
+        names = ", ".join(sorted({t.name for t in targets}))
+        own = {str(p) for t in targets for p in _projects_of(t) if p}
+        for role, member in iam_grants(grant.props):
+            if member == "<invalid policyData>":
+                yield f"policyData on restricted {names} is not valid JSON", grant.urn
+            elif _is_foreign(member, config, own):
+                yield (f"grants {role or 'a role'} on restricted {names} to {member}, outside "
+                       "allowedMemberDomains/allowedProjects"), grant.urn
+
+
+def default_compute_sa_not_granted(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I5: roles on the default compute SA reach every VM that runs as it."""
+    for role, member in iam_grants(args.props):
+        if member_parts(member)[0] == "serviceAccount" and is_default_compute_sa(member):
+            yield f"grants {role} to the default compute service account {member}"
+
+
+def no_sa_impersonation_roles(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I6: impersonation is privilege escalation unless the member is meant to have it."""
+    allowed = as_list(config.get("allowedImpersonators"))
+    for role, member in iam_grants(args.props):
+        if role not in _IMPERSONATION_ROLES or member in allowed:
+            continue
+        if role == "roles/iam.workloadIdentityUser" and is_workload_identity_member(member):
+            continue
+        scope = "on the service account" if args.resource_type in SA_IAM else "project-wide"
+        yield f"grants {role} to {member} {scope}; not in allowedImpersonators"
+
+
+def transfer_job_no_static_keys(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I7: static AWS/Azure keys in a transfer job are long-lived secrets in state."""
+    spec = get(args.props, "transferSpec", default={})
+    aws = get(spec, "awsS3DataSource")
+    azure = get(spec, "azureBlobStorageDataSource")
+    if aws is None and azure is None:
+        args.not_applicable("the job reads neither Amazon S3 nor Azure Blob Storage")
+    if aws is not None and "awsAccessKey" in aws and get(aws, "awsAccessKey") is not None:
+        yield (f"S3 source {get(aws, 'bucketName', default='?')!r} uses a static AWS access key "
+               "(awsAccessKey) instead of roleArn federation; the key is stored in state")
+    if azure is not None and get(azure, "azureCredentials") is not None:
+        yield (f"Azure source {get(azure, 'container', default='?')!r} uses a static SAS token "
+               "(azureCredentials) instead of federatedIdentityConfig")
+
+
+RULES = {
+    "I1": no_user_managed_sa_keys,
+    "I2": no_primitive_roles_for_sa,
+    "I3": no_sa_user_token_creator_at_project,
+    "I4": restricted_no_foreign_members,
+    "I5": default_compute_sa_not_granted,
+    "I6": no_sa_impersonation_roles,
+    "I7": transfer_job_no_static_keys,
+}

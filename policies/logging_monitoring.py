@@ -1,0 +1,109 @@
+"""Logging and monitoring: evidence is recorded, and alerts reach a human who knows what to do.
+
+Resource rules are `rule(args, config) -> Iterator[message]`; the stack rule yields
+`(message, urn)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ._util import as_list, at_least, classification, get, is_false, is_true
+from .metadata import NOTIFICATION_CHANNEL, meta
+
+_EXEMPT_SUBNET_PURPOSES = frozenset({
+    "REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "INTERNAL_HTTPS_LOAD_BALANCER",
+    "PRIVATE_SERVICE_CONNECT", "PRIVATE_NAT",
+})
+
+
+def gke_logging_monitoring(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L1: without system and workload logs there is no incident timeline (CIS GKE 5.7.1)."""
+    props = args.props
+    if get(props, "loggingService") == "none":
+        yield "loggingService is 'none'"
+    if get(props, "monitoringService") == "none":
+        yield "monitoringService is 'none'"
+    log_components = get(props, "loggingConfig", "enableComponents")
+    if log_components is not None:
+        missing = [c for c in ("SYSTEM_COMPONENTS", "WORKLOADS")
+                   if c not in as_list(log_components)]
+        if missing:
+            yield f"loggingConfig.enableComponents omits {', '.join(missing)}"
+    monitoring = get(props, "monitoringConfig", "enableComponents")
+    if monitoring is not None and "SYSTEM_COMPONENTS" not in as_list(monitoring):
+        yield "monitoringConfig.enableComponents omits SYSTEM_COMPONENTS"
+
+
+def subnet_flow_logs(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L2: flow logs are the only record of who talked to the data plane (CIS 3.8)."""
+    purpose = get(args.props, "purpose", default=meta("L2").default("purpose"))
+    if purpose in _EXEMPT_SUBNET_PURPOSES:
+        args.not_applicable(f"{purpose} subnets carry no VM traffic to log")
+    if get(args.props, "logConfig") is None:
+        yield "logConfig is not set: VPC flow logs are off"
+
+
+def bucket_access_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L4: usage logs say who read sensitive objects when audit logs are not enough."""
+    level = classification(args.props, config)
+    threshold = str(config.get("accessLoggingMinClassification", "confidential"))
+    if not at_least(level, threshold):
+        args.not_applicable(f"classification {level} is below {threshold}")
+    target = get(args.props, "logging", "logBucket")
+    if not target:
+        yield f"{level} bucket writes no usage logs (logging.logBucket is not set)"
+    elif target in (get(args.props, "name"), args.name):
+        yield "the bucket logs into itself"
+
+
+def alerts_have_channels(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L6: an alert that notifies no one is a dashboard nobody watches."""
+    if not config.get("requireNotificationChannels"):
+        args.not_applicable("requireNotificationChannels is off (set it in prod)")
+    if is_false(get(args.props, "enabled", default=meta("L6").default("enabled"))):
+        yield "the alert policy is disabled"
+    if not as_list(get(args.props, "notificationChannels")):
+        yield "the alert policy has no notificationChannels"
+
+
+def transfer_job_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L8: a transfer job moves training data in bulk; its copies and deletions are evidence."""
+    actions = {str(a) for a in as_list(get(args.props, "loggingConfig", "logActions"))}
+    options = get(args.props, "transferSpec", "transferOptions", default={})
+    deletes = any(is_true(get(options, k)) for k in ("deleteObjectsUniqueInSink",
+                                                    "deleteObjectsFromSourceAfterTransfer"))
+    wanted = ["COPY", "DELETE"] if deletes else ["COPY"]
+    missing = [a for a in wanted if a not in actions]
+    if missing:
+        yield f"loggingConfig.logActions does not log {', '.join(missing)}"
+
+
+def alert_policy_documented(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L9: the page at 3 a.m. must say what fired, why it matters and where the runbook is."""
+    content = get(args.props, "documentation", "content")
+    if not isinstance(content, str) or not content.strip():
+        yield "documentation.content is empty: the alert tells the on-call nothing"
+
+
+def notification_channel_present(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, None]]:
+    """L10 (stack): alerts need somewhere to go; prod declares at least one enabled channel."""
+    if not config.get("requireNotificationChannels"):
+        args.not_applicable("requireNotificationChannels is off (set it in prod)")
+    for resource in args.resources:
+        if resource.resource_type == NOTIFICATION_CHANNEL and not is_false(
+                get(resource.props, "enabled", default=True)):
+            return
+    yield "the stack declares no enabled monitoring notification channel", None
+
+
+RULES = {
+    "L1": gke_logging_monitoring,
+    "L2": subnet_flow_logs,
+    "L4": bucket_access_logging,
+    "L6": alerts_have_channels,
+    "L8": transfer_job_logging,
+    "L9": alert_policy_documented,
+    "L10": notification_channel_present,
+}

@@ -1,0 +1,279 @@
+"""Assemble the pack: each metadata record + its rule function → a pulumi-policy `Policy`.
+
+The wrapper around every rule does the three things rules should not repeat: filter by resource
+type, merge the policy's config over its declared defaults, and honour waivers. A waived
+resource is reported as *not applicable* with a reason that carries the violation (so the
+verdict is the same under `pulumi preview --policy-pack` and offline, and reports can still show
+what was waived and why); see `encode_waived` / `decode_waived`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+
+from . import (
+    classification,
+    compute,
+    encryption,
+    gke,
+    iam,
+    kubernetes,
+    logging_monitoring,
+    network,
+    public_access,
+)
+from .metadata import POLICIES, WAIVERS_SCHEMA, PolicyMeta
+
+PACK_NAME = "aidc-policies"
+PACK_DESCRIPTION = ("aidc: encryption, access control and hardening for AI data centres on Google "
+                    "Cloud (GCS, Filestore, KMS, VPC, GKE GPU/TPU pools, Kubernetes workloads).")
+WAIVED_HEADER = "waived by configuration"
+STACK_WAIVER_RESOURCE = "stack"  # the `resource` of a waiver for a stack-level violation
+
+_MODULES = (public_access, classification, encryption, iam, network, gke, compute, kubernetes,
+            logging_monitoring)
+
+ResourceRule = Callable[[Any, Mapping[str, Any]], Iterable[str]]
+StackRule = Callable[[Any, Mapping[str, Any]], Iterable[tuple[str, str | None]]]
+
+
+def rules() -> dict[str, Callable[..., Iterable[Any]]]:
+    """Every rule function by policy id; each metadata record has exactly one."""
+    found: dict[str, Callable[..., Iterable[Any]]] = {}
+    for module in _MODULES:
+        for policy_id, fn in module.RULES.items():
+            if policy_id in found:
+                raise ValueError(f"policy {policy_id} has two rule functions")
+            if POLICIES[policy_id].concern != module.__name__.rsplit(".", 1)[-1]:
+                raise ValueError(f"policy {policy_id} is registered outside its concern module")
+            found[policy_id] = fn
+    missing = sorted(set(POLICIES) - set(found))
+    if missing:
+        raise ValueError(f"policies without a rule function: {', '.join(missing)}")
+    return found
+
+
+# --- waivers -----------------------------------------------------------------------------------
+
+def waiver_reason(config: Mapping[str, Any], name: str | None, urn: str | None) -> str | None:
+    """The reason of the waiver covering this resource (by logical name or URN), if any."""
+    for waiver in config.get("waivers") or ():
+        if not isinstance(waiver, Mapping):
+            continue
+        reason = str(waiver.get("reason") or "").strip()
+        if reason and waiver.get("resource") in {name, urn} - {None, ""}:
+            return reason
+    return None
+
+
+def encode_waived(items: Iterable[tuple[str, str, str]]) -> str:
+    """A not-applicable reason listing waived violations as (urn, reason, message) JSON lines."""
+    lines = [json.dumps({"urn": urn, "reason": reason, "message": message}, sort_keys=True)
+             for urn, reason, message in items]
+    return "\n".join([f"{WAIVED_HEADER}:", *lines])
+
+
+def decode_waived(text: str) -> list[tuple[str, str, str]] | None:
+    """Inverse of `encode_waived`; None when `text` is not a waiver record."""
+    if not text.startswith(f"{WAIVED_HEADER}:"):
+        return None
+    out = []
+    for line in text.splitlines()[1:]:
+        item = json.loads(line)
+        out.append((str(item["urn"]), str(item["reason"]), str(item["message"])))
+    return out
+
+
+# --- wrapping rules into pulumi-policy policies ------------------------------------------------
+
+def _resource_validate(meta: PolicyMeta, rule: ResourceRule) -> Callable[[Any, Any], None]:
+    types = frozenset(meta.resource_types)
+    defaults = meta.config_defaults()
+
+    def validate(args: Any, report_violation: Any) -> None:
+        # Other types: simply no finding. (Reporting "not applicable" for each of ~50 policies on
+        # every resource would multiply the response size for nothing a reviewer needs.)
+        if args.resource_type not in types:
+            return
+        config = {**defaults, **(args.get_config() or {})}
+        messages = list(rule(args, config))
+        if not messages:
+            return
+        reason = waiver_reason(config, args.name, args.urn)
+        if reason is None:
+            for message in messages:
+                report_violation(message, None)
+        else:
+            args.not_applicable(encode_waived((args.urn, reason, m) for m in messages))
+
+    validate.__name__ = getattr(rule, "__name__", meta.name)
+    validate.__doc__ = rule.__doc__
+    return validate
+
+
+def _stack_validate(meta: PolicyMeta, rule: StackRule) -> Callable[[Any, Any], None]:
+    defaults = meta.config_defaults()
+
+    def validate(args: Any, report_violation: Any) -> None:
+        config = {**defaults, **(args.get_config() or {})}
+        names = {r.urn: r.name for r in args.resources}
+        waived: list[tuple[str, str, str]] = []
+        for message, urn in rule(args, config):
+            name = names.get(urn) if urn else STACK_WAIVER_RESOURCE
+            reason = waiver_reason(config, name, urn)
+            if reason is None:
+                report_violation(message, urn)
+            else:
+                waived.append((urn or "", reason, message))
+        if waived:
+            args.not_applicable(encode_waived(waived))
+
+    validate.__name__ = getattr(rule, "__name__", meta.name)
+    validate.__doc__ = rule.__doc__
+    return validate
+
+
+def framework(meta: PolicyMeta) -> PolicyComplianceFramework | None:
+    """The primary CIS item as pulumi-policy's compliance framework (the rest are tags)."""
+    if not meta.cis:
+        return None
+    cis = meta.cis[0]
+    return PolicyComplianceFramework(name=cis.framework_name, version=f"{cis.version}.0",
+                                     reference=cis.item)
+
+
+def build_policy(meta: PolicyMeta, rule: Callable[..., Iterable[Any]]) -> Policy:
+    common: dict[str, Any] = dict(
+        name=meta.name,
+        description=meta.description,
+        enforcement_level=EnforcementLevel(meta.default_enforcement),
+        config_schema=PolicyConfigSchema(properties={**meta.config, **WAIVERS_SCHEMA}),
+        display_name=f"{meta.id} {meta.name}",
+        severity=Severity(meta.severity),
+        framework=framework(meta),
+        tags=meta.tags,
+        remediation_steps=meta.remediation,
+        url=meta.url,
+    )
+    if meta.stack:
+        return StackValidationPolicy(validate=_stack_validate(meta, rule), **common)
+    return ResourceValidationPolicy(validate=_resource_validate(meta, rule), **common)
+
+
+def build_policies() -> list[Policy]:
+    """The whole roster, in metadata order."""
+    found = rules()
+    return [build_policy(meta, found[policy_id]) for policy_id, meta in POLICIES.items()]
+
+
+def initial_config() -> dict[str, dict[str, Any]]:
+    """The pack's built-in level and threshold defaults, given to the engine in GetAnalyzerInfo.
+
+    Each entry carries its enforcement level explicitly: protobuf cannot tell an unset level
+    from ADVISORY (0), so the engine would otherwise read a properties-only entry as
+    "advisory" and downgrade the policy.
+    """
+    return {m.name: {"enforcementLevel": EnforcementLevel(m.default_enforcement),
+                     **m.config_defaults()}
+            for m in POLICIES.values()}
+
+
+# --- decode once per request -------------------------------------------------------------------
+
+def install_decode_cache() -> bool:
+    """Decode each request's properties once instead of once per policy.
+
+    pulumi-policy's servicer converts a request's protobuf Struct to proxied Python objects for
+    every policy it runs (~50 here), which is most of the pack's time. Within one Analyze /
+    AnalyzeStack call this memoises those three conversions by object identity (the cache keeps
+    the objects alive, so ids cannot be reused). Policies get the same read-only view as before.
+    Returns False (and changes nothing) if the SDK's internals are not as expected.
+    """
+    try:
+        from pulumi_policy import policy as sdk
+
+        servicer = sdk._PolicyAnalyzerServicer  # noqa: SLF001
+        json_format = sdk.json_format
+        deserialize = sdk.deserialize_properties
+        proxy = sdk.unknown_checking_proxy
+    except (ImportError, AttributeError):
+        return False
+    if getattr(servicer, "_aidc_decode_cache", False):
+        return True
+    expected = {"Analyze": 3, "AnalyzeStack": 3, "_get_resource_options": 2,
+                "_get_provider_resource": 2}
+    try:
+        for method, arity in expected.items():
+            if len(inspect.signature(getattr(servicer, method)).parameters) != arity:
+                return False  # a different SDK than the one this was written against
+    except (AttributeError, TypeError, ValueError):
+        return False
+    local = threading.local()
+
+    def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def cached(obj: Any, *rest: Any, **kw: Any) -> Any:
+            cache = getattr(local, "cache", None)
+            if cache is None or rest or kw:
+                return fn(obj, *rest, **kw)
+            hit = cache.get(id(obj))
+            if hit is not None and hit[0] is obj:
+                return hit[1]
+            out = fn(obj)
+            cache[id(obj)] = (obj, out)
+            return out
+        return cached
+
+    class _JsonFormat:
+        MessageToDict = staticmethod(memo(json_format.MessageToDict))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(json_format, name)
+
+    def scoped(method: Callable[..., Any]) -> Callable[..., Any]:
+        def run(self: Any, request: Any, context: Any) -> Any:
+            local.cache = {}
+            try:
+                return method(self, request, context)
+            finally:
+                local.cache = None
+        return run
+
+    def memo_method(method: Callable[..., Any]) -> Callable[..., Any]:
+        def run(self: Any, request: Any) -> Any:
+            cache = getattr(local, "cache", None)
+            if cache is None:
+                return method(self, request)
+            key = ("method", method.__name__, id(request))
+            hit = cache.get(key)
+            if hit is not None and hit[0] is request:
+                return hit[1]
+            out = method(self, request)
+            cache[key] = (request, out)
+            return out
+        return run
+
+    sdk.json_format = _JsonFormat()
+    sdk.deserialize_properties = memo(deserialize)
+    sdk.unknown_checking_proxy = memo(proxy)
+    # The resource's options and provider are the same for every policy too.
+    servicer._get_resource_options = memo_method(servicer._get_resource_options)  # noqa: SLF001
+    servicer._get_provider_resource = memo_method(servicer._get_provider_resource)  # noqa: SLF001
+    servicer.Analyze = scoped(servicer.Analyze)
+    servicer.AnalyzeStack = scoped(servicer.AnalyzeStack)
+    servicer._aidc_decode_cache = True  # noqa: SLF001
+    return True
+
