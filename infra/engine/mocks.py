@@ -171,6 +171,13 @@ def _topic(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
     return {"id": f"projects/{project}/topics/{name}", "name": name}
 
 
+def _transfer_job(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
+    # STS names jobs itself when no name is given: transferJobs/<digits>.
+    number = int(hashlib.sha256(f"{project}/{name}".encode()).hexdigest(), 16) % 10**19
+    job = inputs.get("name") or f"transferJobs/{number}"
+    return {"id": job, "name": job, "creationTime": "2026-01-01T00:00:00Z"}
+
+
 def _generic_named(kind: str) -> Callable[[AidcMocks, str, str, dict], dict]:
     def build(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
         return {"id": f"projects/{project}/{kind}/{name}", "name": f"projects/{project}/{kind}/{name}"}
@@ -200,6 +207,8 @@ _RESOURCE_OUTPUTS: dict[str, Callable[[AidcMocks, str, str, dict], dict]] = {
     "gcp:container/cluster:Cluster": _cluster,
     "gcp:container/nodePool:NodePool": _node_pool,
     "gcp:pubsub/topic:Topic": _topic,
+    "gcp:pubsub/topicIAMMember:TopicIAMMember": _iam_member,
+    "gcp:storage/transferJob:TransferJob": _transfer_job,
     "gcp:monitoring/notificationChannel:NotificationChannel": _generic_named("notificationChannels"),
     "gcp:monitoring/alertPolicy:AlertPolicy": _generic_named("alertPolicies"),
     "gcp:monitoring/dashboard:Dashboard": _generic_named("dashboards"),
