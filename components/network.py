@@ -51,6 +51,7 @@ class VpcFabric(pulumi.ComponentResource):
     network: gcp.compute.Network
     subnet: gcp.compute.Subnetwork
     psa_range: gcp.compute.GlobalAddress
+    nat: gcp.compute.RouterNat
     psa_connection: gcp.servicenetworking.Connection
     network_id: pulumi.Output[str]
     network_self_link: pulumi.Output[str]
@@ -91,7 +92,7 @@ class VpcFabric(pulumi.ComponentResource):
         router = gcp.compute.Router(
             f"{name}-router", name=f"{net}-router", project=project, region=spec.region,
             network=self.network.id, opts=child)
-        gcp.compute.RouterNat(
+        self.nat = gcp.compute.RouterNat(
             f"{name}-nat",
             name=f"{net}-nat",
             project=project,

@@ -99,6 +99,43 @@ def diff(base: Annotated[Path, typer.Argument(help="A saved Plan JSON.")],
         sys.stdout.write(render_diff(result, base_plan, target_plan))
 
 
+@app.command()
+def check(
+    stack: StackArg = None,
+    stack_file: StackFileOpt = None,
+    program: ProgramOpt = None,
+    plan_path: Annotated[Optional[Path], typer.Option("--plan", help="Check a saved Plan JSON.")] = None,
+    policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="Any Python policy pack (default: policies/).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json, sarif or markdown.")] = "text",
+    output: Annotated[Optional[Path], typer.Option("--output", help="Write the report here.")] = None,
+) -> None:
+    """Plan offline (or read --plan), run the policy pack over the analyzer protocol, report.
+    Exit 0: no mandatory violation; 1: at least one; 2: bad input or a pack that fails to start."""
+    from infra.check import run_check, timed_plan
+    from infra.config import STACKS_DIR
+    from infra.engine.plan import Plan
+    from infra.engine.planner import resolve_stack
+    from infra.report import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise AidcError(f"--format {fmt!r}: accepted formats are {', '.join(FORMATS)}")
+    if plan_path is not None:
+        plan, seconds = timed_plan(lambda: Plan.read(plan_path))
+        if stack_file is None and stack:
+            stack_file = resolve_stack(stack, None, program or STACKS_DIR)[1]
+    else:
+        name, stack_file = resolve_stack(stack, stack_file, program or STACKS_DIR)
+        plan, seconds = timed_plan(lambda: _plan(name, stack_file, program))
+    result = run_check(plan, stack_file=stack_file, pack_dir=policy_pack, plan_seconds=seconds)
+    source = str(stack_file) if stack_file is not None else None
+    _write_or_print(render(result, fmt, source_file=source), output)
+    if output is not None and fmt != "text":
+        from infra.report.text import verdict
+
+        typer.echo(verdict(result), err=True)
+    raise typer.Exit(result.exit_code)
+
+
 # ---------------------------------------------------------------------------------------------
 # config
 

@@ -29,6 +29,9 @@ from infra import naming
 from infra.compute import ClusterConfig, GpuPoolConfig, TpuPoolConfig
 from infra.config_base import Labels, Spec, check_label_map
 from infra.errors import AidcError
+from infra.monitoring.config import MonitoringConfig
+from infra.policy_config import PolicySettings
+from infra.transfer.config import TransferConfig, check_keys, check_sinks, check_static_keys_are_secret
 from infra.netplan import (
     SUBNET_RESERVED_ADDRESSES,
     NetworkPlan,
@@ -37,6 +40,7 @@ from infra.netplan import (
 )
 
 SECRET_PLACEHOLDER = "[secret]"
+SECRET_BEARING = ("monitoring", "transfers")  # sections whose values may hold secrets
 STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
 PROVIDER_KEYS = {"gcp:project": "project", "gcp:region": "region"}
 # Other provider settings pass through to the provider untouched; aidc does not own them.
@@ -241,6 +245,14 @@ class PlatformConfig(Spec):
         default_factory=dict, description="GPU node pools by name.")
     tpu_pools: dict[str, TpuPoolConfig] = Field(
         default_factory=dict, description="TPU slices by name (one node pool per slice).")
+    monitoring: MonitoringConfig | None = Field(
+        None, description="Alerts, dashboards and in-cluster GPU metrics; none when omitted.")
+    transfers: dict[str, TransferConfig] = Field(
+        default_factory=dict, description="Storage Transfer jobs from S3 into data buckets, by name.")
+    policy: PolicySettings = Field(
+        default_factory=PolicySettings,
+        description="Policy pack settings for this stack: enforcement, thresholds, allow lists, "
+                    "waivers (what `aidc check` and --policy-pack-config use).")
 
     @field_validator("labels")
     @classmethod
@@ -285,6 +297,7 @@ class PlatformConfig(Spec):
             except AidcError as exc:
                 problems.append(f"storage.buckets.{purpose}: {exc}")
         problems += self._pool_problems()
+        problems += check_keys(self.transfers) + check_sinks(self.transfers, self.storage.buckets)
         try:
             plan = self.network_plan()
         except AidcError as exc:
@@ -380,6 +393,17 @@ class PlatformConfig(Spec):
             extra_subnets=self.gpudirect_subnets() or None, extra_supernet=n.gpu_supernet,
         )
 
+    @property
+    def highest_classification(self) -> str:
+        """The most sensitive data the stack holds; keys that protect it carry this label."""
+        order = ("public", "internal", "confidential", "restricted")
+        found = [b.classification for b in self.storage.buckets.values()]
+        if self.storage.filestore:
+            found.append(self.storage.filestore.classification)
+        if self.cluster:
+            found.append(self.cluster.classification)
+        return max(found, key=order.index, default="internal")
+
     def resource_labels(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         merged = dict(self.labels)
         merged.update(extra or {})
@@ -423,6 +447,11 @@ def read_stack_file(path: Path) -> tuple[dict[str, Any], set[str]]:
         doc = {}
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise AidcError(f"{path}: expected a mapping with a 'config:' mapping of key: value")
+    raw_transfers = (doc.get("config") or {}).get("aidc:transfers")
+    if raw_transfers is not None:
+        clear = check_static_keys_are_secret(raw_transfers)
+        if clear:
+            raise AidcError(f"{path}: " + "; ".join(clear))
     flat: dict[str, Any] = {}
     secret_keys: set[str] = set()
     for key, value in (doc.get("config") or {}).items():
@@ -449,7 +478,7 @@ def config_from_flat(flat: Mapping[str, Any], *, source: str = "config") -> Plat
                                 + (f" (did you mean {hint[0]}?)" if hint else "")
                                 + f". Accepted: {', '.join(accepted)}")
                 continue
-            data[name] = _decode(value)
+            data[name] = _unsecret(_decode(value))[0]
         elif key.startswith(PASSTHROUGH_NAMESPACES):
             continue
         else:
@@ -530,6 +559,8 @@ def validation_problems(exc: ValidationError) -> list[str]:
             lines.extend(msg.split("\n"))
         elif err["type"] in ("value_error", "assertion_error"):
             lines.extend(f"{path}: {part}" for part in msg.split("\n"))
+        elif loc[0] in SECRET_BEARING:
+            lines.append(f"{path}: {msg}")  # the input may be a decrypted token: never echo it
         else:
             lines.append(f"{path}: {msg} (got {err.get('input')!r})")
     return lines
@@ -560,6 +591,26 @@ def load_from_pulumi() -> PlatformConfig:
     return config_from_flat(flat, source="pulumi config")
 
 
+_SECURE = {"type": "object", "properties": {"secure": {"type": "string"}},
+           "required": ["secure"], "additionalProperties": False}
+
+
+def _accept_secure(node: Any) -> None:
+    """Secret fields (format: password) may hold a `secure:` value, as Pulumi writes them."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and value.get("format") == "password":
+                node[key] = {"anyOf": [value, _SECURE]}
+            else:
+                _accept_secure(value)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, dict) and value.get("format") == "password":
+                node[i] = {"anyOf": [value, _SECURE]}
+            else:
+                _accept_secure(value)
+
+
 def config_schema() -> dict[str, Any]:
     """JSON Schema of a stack file's `config:` map, for editors and CI."""
     schema = PlatformConfig.model_json_schema(mode="validation")
@@ -573,6 +624,8 @@ def config_schema() -> dict[str, Any]:
               "patternProperties": {"^(gcp|kubernetes|aws):": {}},
               "additionalProperties": False}
     defs = config.pop("$defs", {})
+    _accept_secure(config)
+    _accept_secure(defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "aidc stack file (stacks/Pulumi.<stack>.yaml)",

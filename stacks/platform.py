@@ -7,6 +7,7 @@ derived from their config, and pass the outputs of one as the wiring of the next
 from __future__ import annotations
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.cluster import ClusterSpec, GkeCluster
 from components.filestore import FilestoreShare, FilestoreSpec
@@ -15,10 +16,14 @@ from components.kms import KmsKeys, KmsSpec
 from components.network import PODS_RANGE, SERVICES_RANGE, ExtraNetSpec, VpcFabric, VpcSpec
 from components.services import ProjectServices
 from components.storage import ACCESS_LOGS_PURPOSE, BucketsSpec, DataBuckets, needs_access_logs
+from components.monitoring import MonitoringStack
 from components.tpu_pool import TpuNodePool, TpuPoolSpec
+from components.transfer import DatasetTransfer
 from infra import naming
 from infra.catalog.filestore import filestore_tier
 from infra.config import PlatformConfig
+from infra.labels import CLASSIFICATION_LABEL
+from infra.transfer.config import topic_name
 from infra.netplan import NetworkPlan
 
 # Workloads read datasets and write everything else; nothing gets bucket admin.
@@ -36,13 +41,18 @@ class Platform:
         prefix = cfg.name_prefix
 
         apis = list(cfg.apis) + (["container.googleapis.com"] if cfg.cluster else [])
+        if cfg.transfers:
+            apis.append("storagetransfer.googleapis.com")
+        if any(t.notify for t in cfg.transfers.values()):
+            apis.append("pubsub.googleapis.com")
         self.services = ProjectServices("apis", project=cfg.project, extra=apis)
         self.kms = KmsKeys(
             "kms",
             KmsSpec(key_ring=f"{cfg.encryption.key_ring}-{cfg.environment}", location=cfg.region,
                     protection_level=cfg.encryption.protection_level,
                     rotation_days=cfg.encryption.rotation_days,
-                    destroy_scheduled_days=cfg.encryption.destroy_scheduled_days, labels=labels),
+                    destroy_scheduled_days=cfg.encryption.destroy_scheduled_days,
+                    labels={**labels, CLASSIFICATION_LABEL: cfg.highest_classification}),
             project=cfg.project,
             depends_on=self.services.enabled("cloudkms.googleapis.com"),
         )
@@ -62,6 +72,8 @@ class Platform:
         self.cluster = self._cluster(cfg, labels)
         self.gpu_pools = self._gpu_pools(cfg, labels)
         self.tpu_pools = self._tpu_pools(cfg, labels)
+        self.transfers = self._transfers(cfg, labels)
+        self.monitoring = self._monitoring(cfg, labels)
         self._export()
 
     def _buckets(self, cfg: PlatformConfig, labels: dict[str, str]) -> DataBuckets | None:
@@ -171,6 +183,38 @@ class Platform:
                 depends_on=self.kms.grants["disks"],
             )
         return pools
+
+    def _transfers(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, DatasetTransfer]:
+        jobs = {}
+        for job, spec in cfg.transfers.items():
+            assert self.buckets is not None  # check_sinks guarantees the sink bucket exists
+            jobs[job] = DatasetTransfer(
+                f"transfer-{job}", spec, project=cfg.project,
+                sink_bucket=self.buckets.buckets[spec.sink_bucket].name,
+                grant_key=lambda n, m: self.kms.grant(n, "storage", m),
+                topic_name=topic_name(cfg.name_prefix, job), labels=labels,
+                depends_on=self.services.enabled("storagetransfer.googleapis.com",
+                                                 "pubsub.googleapis.com"))
+        return jobs
+
+    def _monitoring(self, cfg: PlatformConfig, labels: dict[str, str]) -> MonitoringStack | None:
+        if cfg.monitoring is None:
+            return None
+        provider = None
+        if self.cluster is not None:
+            # Built from the cluster's outputs; authenticates through the GKE auth plugin.
+            provider = k8s.Provider("gke-k8s", kubeconfig=self.cluster.kubeconfig,
+                                    opts=pulumi.ResourceOptions(parent=self.cluster))
+        return MonitoringStack(
+            "monitoring", cfg.monitoring, project=cfg.project,
+            cluster_name=self.cluster.name if self.cluster else None,
+            gpu_pools=list(cfg.gpu_pools), tpu_pools=list(cfg.tpu_pools),
+            filestore_instance=self.filestore.instance.name if self.filestore else None,
+            kms_key_ids=self.kms.key_ids, nat_name=self.network.nat.name,
+            k8s_provider=provider,
+            gke_managed_dcgm=True,  # GkeCluster enables GKE's DCGM metrics component
+            name_prefix=cfg.name_prefix, labels=labels,
+            depends_on=self.services.enabled("monitoring.googleapis.com", "logging.googleapis.com"))
 
     def _export(self) -> None:
         pulumi.export("network", self.network.network_self_link)

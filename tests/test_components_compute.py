@@ -134,7 +134,8 @@ def shipped(request: pytest.FixtureRequest) -> Built:
 
 def test_cluster_children(prod: Built) -> None:
     """GkeCluster owns exactly the cluster, the system pool, the node and workload service
-    accounts, the node's two IAM grants and the Workload Identity binding."""
+    accounts, the node's two IAM grants and the Workload Identity binding; the stack's
+    Kubernetes provider, built from its kubeconfig, is parented to it."""
     component = prod.one("gke")
     assert component.type == "aidc:cluster:GkeCluster"
     assert prod.plan.by_urn()[component.parent].type == STACK_TYPE
@@ -146,6 +147,7 @@ def test_cluster_children(prod: Built) -> None:
         (PROJECT_IAM, "gke-nodes-defaultNodeServiceAccount", "gke"),
         (PROJECT_IAM, "gke-nodes-reader", "gke"),
         (SA_IAM, "gke-workloads-wi", "gke"),
+        ("pulumi:providers:kubernetes", "gke-k8s", "gke"),
     }
 
 

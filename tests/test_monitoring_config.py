@@ -274,7 +274,6 @@ def test_webhook_channel_is_frozen() -> None:
 
 # -- the stack file through the CLI (needs aidc:monitoring wired into PlatformConfig) ----------
 
-WIRED = pytest.mark.xfail(strict=False, reason="until aidc:monitoring is wired")
 
 
 def _stack_file(tmp_path: Path, monitoring: dict) -> Path:
@@ -292,7 +291,6 @@ def _validate(path: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
-@WIRED
 def test_cli_accepts_a_valid_monitoring_section(tmp_path: Path) -> None:
     path = _stack_file(tmp_path, {"channels": {"ops": CHANNELS["ops"],
                                                "pager": {"type": "pagerduty",
@@ -302,7 +300,6 @@ def test_cli_accepts_a_valid_monitoring_section(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@WIRED
 @pytest.mark.parametrize("monitoring,expected", [
     ({"channels": {"ops": {"type": "sms", "token": TOKEN}}}, "channels.ops.type"),
     ({"thresholds": {"gpu_idle_utilization_percent": 250}},
