@@ -22,6 +22,8 @@ config_app = typer.Typer(no_args_is_help=True, help="Validate stack config; prin
 catalog_app = typer.Typer(no_args_is_help=True, help="Reference data: Filestore tiers, GPUs, TPUs.")
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
+policy_app = typer.Typer(no_args_is_help=True, help="The policy pack: its roster and a stack's settings.")
+app.add_typer(policy_app, name="policy")
 
 _state = {"debug": False}
 
@@ -134,6 +136,32 @@ def check(
 
         typer.echo(verdict(result), err=True)
     raise typer.Exit(result.exit_code)
+
+
+@policy_app.command("config")
+def policy_config(stack: StackArg = None, stack_file: StackFileOpt = None,
+                  output: Annotated[Optional[Path], typer.Option("--output", help="Write it here.")] = None) -> None:
+    """The stack's aidc:policy settings as the JSON `pulumi preview --policy-pack policies/
+    --policy-pack-config FILE` reads, so the real CLI judges exactly as `aidc check` does."""
+    from infra.check import policy_settings
+    from infra.engine.planner import resolve_stack
+
+    _, path = resolve_stack(stack, stack_file)
+    _write_or_print(policy_settings(path).to_pack_config_json(), output)
+
+
+@policy_app.command("list")
+def policy_list(as_json: JsonFlag = False) -> None:
+    """Every policy in the pack: name, severity, built-in enforcement, references."""
+    from policies.metadata import POLICIES
+
+    rows = [{"id": m.id, "name": m.name, "severity": m.severity,
+             "enforcement": m.default_enforcement, "references": " ".join(m.references)}
+            for m in POLICIES.values()]
+    if as_json:
+        _write_or_print(json.dumps(rows, indent=2), None)
+    else:
+        sys.stdout.write(_table(rows, ["id", "name", "severity", "enforcement", "references"]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,3 +91,19 @@ def test_rejects_a_pack_that_fails_to_start(tmp_path: Path) -> None:
     (tmp_path / "__main__.py").write_text("raise SystemExit('boom')\n")
     proc = run_aidc("check", "dev", "--policy-pack", tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_policy_config_is_what_check_uses(tmp_path: Path) -> None:
+    """`aidc policy config prod` writes the pack config for the real CLI: prod's settings."""
+    out = tmp_path / "prod-policy.json"
+    assert run_aidc("policy", "config", "prod", "--output", out).returncode == 0
+    config = json.loads(out.read_text())
+    assert config["all"] == "mandatory"
+    assert config["alerts-have-channels"]["requireNotificationChannels"] is True
+
+
+def test_policy_list_has_the_whole_roster() -> None:
+    """The roster lists every policy with its references (CIS items, Checkov ids)."""
+    proc = run_aidc("policy", "list", "--json")
+    rows = json.loads(proc.stdout)
+    assert len(rows) >= 40 and any("CKV_GCP_29" in r["references"] for r in rows)
