@@ -8,14 +8,13 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from infra.config import VERSIONED_BY_DEFAULT, BucketSpec, Spec
+from infra.config import ACCESS_LOGS_PURPOSE, VERSIONED_BY_DEFAULT, BucketSpec, Spec
 from infra.labels import CLASSIFICATION_LABEL, DATA_CLASSIFICATIONS
 
 SECONDS_PER_DAY = 86400
 # Cloud Storage writes usage logs as this group; it needs objectCreator on the log bucket.
 # https://cloud.google.com/storage/docs/access-logs#delivery
 STORAGE_ANALYTICS = "group:cloud-storage-analytics@google.com"
-ACCESS_LOGS_PURPOSE = "access-logs"
 LOGGED_FROM = "confidential"  # classifications at or above this get usage logs
 
 

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from components.cluster import CLOUD_PLATFORM, gke_metadata, secure_boot
 from components.nodepool import capacity_settings
+from infra.catalog.tpu import tpu_generation
 from infra.compute import TpuPoolConfig
 from infra.config_base import Spec
 
@@ -26,12 +27,14 @@ class TpuPoolSpec(Spec):
 
 class TpuNodePool(pulumi.ComponentResource):
     """A multi-host slice is one node pool of exactly `hosts` VMs in one zone with a COMPACT
-    placement policy naming the topology; GKE creates and scales it atomically, so its per-zone
+    placement policy naming the topology (Ironwood, TPU7x: a COMPACT placement referencing a
+    child HIGH_THROUGHPUT workload policy that carries the topology); GKE creates and scales it atomically, so its per-zone
     node limits equal the slice. A single-host slice never sets a topology (GKE rejects it).
     TPU VMs get the same hardening as every node: CMEK boot disk, secure boot, GKE metadata.
     """
 
     node_pools: list[gcp.container.NodePool]
+    workload_policy: gcp.compute.ResourcePolicy | None
     chips_per_slice: int
     total_chips: int
     node_selector: dict[str, str]
@@ -45,12 +48,27 @@ class TpuNodePool(pulumi.ComponentResource):
         cfg = spec.config
         tpu = cfg.slice()
         capacity = capacity_settings(cfg.capacity, cfg.reservation_name)
+        self.workload_policy = None
         if tpu.multi_host:
             # A slice is all or nothing: per-zone min/max are 0 or the whole slice.
             scaling = gcp.container.NodePoolAutoscalingArgs(
                 min_node_count=cfg.min_nodes, max_node_count=tpu.hosts,
                 location_policy="ANY" if capacity.location_policy == "ANY" else None)
-            placement = gcp.container.NodePoolPlacementPolicyArgs(type="COMPACT", tpu_topology=tpu.topology)
+            if tpu_generation(tpu.generation).multi_host_workload_policy:
+                # TPU7x takes the topology from a workload policy (`--placement-policy`), not
+                # `--tpu-topology`.
+                self.workload_policy = gcp.compute.ResourcePolicy(
+                    f"{name}-workload-policy",
+                    project=project,
+                    region=spec.location,
+                    workload_policy=gcp.compute.ResourcePolicyWorkloadPolicyArgs(
+                        type="HIGH_THROUGHPUT", accelerator_topology=tpu.topology),
+                    opts=pulumi.ResourceOptions(parent=self))
+                placement = gcp.container.NodePoolPlacementPolicyArgs(
+                    type="COMPACT", policy_name=self.workload_policy.name)
+            else:
+                placement = gcp.container.NodePoolPlacementPolicyArgs(
+                    type="COMPACT", tpu_topology=tpu.topology)
         else:
             scaling = gcp.container.NodePoolAutoscalingArgs(
                 min_node_count=cfg.min_nodes, max_node_count=cfg.max_nodes or 1,

@@ -53,8 +53,11 @@ class ClusterConfig(Spec):
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
         "REGULAR", description="GKE picks and upgrades versions along this channel (CIS GKE 5.5.4).")
     min_master_version: str | None = Field(
-        None, description="Floor for the control plane; default: the highest documented minimum "
-                          "of the GPUDirect pools, if any.")
+        None, description="Floor for the control plane (a GKE patch version). When omitted no "
+                          "floor is set and the release channel picks the version (pinning a "
+                          "patch the channel may no longer offer can break cluster creation); "
+                          "when given, it is checked against the documented minimums of the "
+                          "stack's GPU (GPUDirect included) and TPU pools.")
     private_endpoint: bool = Field(
         False, description="Control plane reachable only from inside the VPC.")
     master_ipv4_cidr: IPv4Network = Field(
@@ -173,13 +176,15 @@ class GpuPoolConfig(Spec):
 
 def _one_reservation(reservation: str | list[str] | None) -> str | None:
     if isinstance(reservation, list):
-        return reservation[0] if reservation else None
-    return reservation
+        reservation = reservation[0] if reservation else None
+    return reservation.strip() if reservation is not None else None
 
 
 def _capacity_problems(capacity: str, reservation: object, min_nodes: int, auto_repair: bool,
-                       placement: str, zones: list[str] | None, upgrade: str) -> list[str]:
-    """The capacity rules GPU and TPU pools share."""
+                       placement: str, zones: list[str] | None, upgrade: str,
+                       min_field: str = "autoscaling.min_nodes") -> list[str]:
+    """The capacity rules GPU and TPU pools share; `min_field` is the pool's own key for its
+    minimum node count."""
     problems = []
     if reservation is not None and capacity != "reservation":
         why = {"spot": "spot VMs cannot consume a reservation",
@@ -188,11 +193,12 @@ def _capacity_problems(capacity: str, reservation: object, min_nodes: int, auto_
         problems.append(f"reservation: set with capacity {capacity}; "
                         + why.get(capacity, "use capacity: reservation to consume one"))
     if capacity == "reservation":
-        if reservation is None or (isinstance(reservation, list) and len(reservation) != 1):
-            problems.append("reservation: a specific reservation names exactly one reservation, "
-                            f"got {reservation!r}")
+        names = [reservation] if isinstance(reservation, str) else list(reservation or [])
+        if len(names) != 1 or not str(names[0]).strip():
+            problems.append("reservation: a specific reservation names exactly one non-empty "
+                            f"reservation, got {reservation!r}")
     if capacity == "queued" and min_nodes != 0:
-        problems.append(f"autoscaling.min_nodes: {min_nodes}; queued provisioning scales from 0 "
+        problems.append(f"{min_field}: {min_nodes}; queued provisioning scales from 0 "
                         "(nodes come only when a ProvisioningRequest is admitted)")
     if capacity == "flex_start" and auto_repair:
         problems.append("auto_repair: flex-start nodes cannot be repaired in place; set "
@@ -243,7 +249,7 @@ class TpuPoolConfig(Spec):
     reservation: str | list[str] | None = None
     zone: str | None = Field(None, description="The slice's zone; default the stack's first.")
     max_nodes: int | None = Field(
-        None, description="Multi-host: must equal the slice's node count (GKE scales a slice "
+        None, ge=1, description="Multi-host: must equal the slice's node count (GKE scales a slice "
                           "atomically); single-host: the autoscaling ceiling.")
     min_nodes: int = Field(0, ge=0)
     auto_repair: bool = True
@@ -265,7 +271,7 @@ class TpuPoolConfig(Spec):
             raise AidcError(f"{exc}") from None
         problems = _capacity_problems(self.capacity, self.reservation, self.min_nodes,
                                       self.auto_repair, "compact" if tpu.multi_host else "none",
-                                      [self.zone or "-"], "surge")
+                                      [self.zone or "-"], "surge", min_field="min_nodes")
         if tpu.multi_host and self.max_nodes is not None and self.max_nodes != tpu.hosts:
             problems.append(f"max_nodes: {self.max_nodes}; a multi-host {self.generation} "
                             f"{self.topology} slice is exactly {tpu.hosts} nodes, so per-zone "
@@ -273,6 +279,10 @@ class TpuPoolConfig(Spec):
         if tpu.multi_host and self.min_nodes not in (0, tpu.hosts):
             problems.append(f"min_nodes: {self.min_nodes}; a multi-host slice is 0 or "
                             f"{tpu.hosts} nodes, never part of one")
+        if not tpu.multi_host and self.min_nodes > (self.max_nodes or 1):
+            problems.append(f"min_nodes: {self.min_nodes} exceeds max_nodes "
+                            f"{self.max_nodes or '1 (the default)'}; raise max_nodes or lower "
+                            "min_nodes")
         if problems:
             raise AidcError("\n".join(problems))
         return self

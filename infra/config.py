@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -26,6 +26,8 @@ from pydantic import (
 
 from infra import labels as label_rules
 from infra import naming
+from infra.catalog.gpu import RDMA_NETWORK_PROFILES_URL, meets_min_gke_version
+from infra.catalog.tpu import tpu_generation
 from infra.compute import ClusterConfig, GpuPoolConfig, TpuPoolConfig
 from infra.config_base import Labels, Spec, check_label_map
 from infra.errors import AidcError
@@ -120,6 +122,8 @@ class EncryptionConfig(Spec):
 # storage
 
 VERSIONED_BY_DEFAULT = ("checkpoints", "models")
+# The purpose DataBuckets gives its own usage-log bucket; reserved for it.
+ACCESS_LOGS_PURPOSE = "access-logs"
 
 
 class LifecycleRule(Spec):
@@ -189,6 +193,13 @@ class FilestoreConfig(Spec):
     def _name(cls, v: str) -> str:
         return naming.check_rfc1035(v, "storage.filestore.name")
 
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, v: str) -> str:
+        from infra.catalog.filestore import filestore_tier
+
+        return filestore_tier(v).tier  # the API's spelling, whatever case the user wrote
+
     @field_validator("share_name")
     @classmethod
     def _share(cls, v: str) -> str:
@@ -204,6 +215,11 @@ class FilestoreConfig(Spec):
             raise AidcError(
                 f"cmek: tier {self.tier} cannot take a customer-managed key; choose a tier that "
                 "can (see `aidc catalog filestore`) or set cmek: false explicitly")
+        if self.zone and tier.location_kind == "region":
+            raise AidcError(
+                f"storage.filestore.zone: {self.zone!r} is set, but tier {self.tier} is regional "
+                "(its instance lives in the stack's region, not a zone); remove zone or choose a "
+                "zonal tier")
         return self
 
 
@@ -218,6 +234,10 @@ class StorageConfig(Spec):
     def _purposes(cls, v: dict[str, BucketSpec]) -> dict[str, BucketSpec]:
         for purpose in v:
             naming.check_rfc1035(purpose, "storage.buckets key")
+            if purpose == ACCESS_LOGS_PURPOSE:
+                raise AidcError(
+                    f"storage.buckets.{purpose}: the purpose {purpose!r} is reserved for the "
+                    "access-log bucket DataBuckets creates itself; choose another purpose")
         return v
 
 
@@ -296,6 +316,7 @@ class PlatformConfig(Spec):
                 naming.bucket_name(self.project, self.environment, purpose)
             except AidcError as exc:
                 problems.append(f"storage.buckets.{purpose}: {exc}")
+        problems += self._composed_name_problems()
         problems += self._pool_problems()
         problems += check_keys(self.transfers) + check_sinks(self.transfers, self.storage.buckets)
         try:
@@ -308,25 +329,75 @@ class PlatformConfig(Spec):
             raise AidcError("\n".join(problems))
         return self
 
+    def _composed_name_problems(self) -> list[str]:
+        """Cloud names built from several parts, each part valid alone, must still fit GCP."""
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("network.name", lambda: naming.check_rfc1035(
+                f"{self.name_prefix}-allow-health-checks", "firewall name")),
+            ("network.name", lambda: naming.check_rfc1035(
+                f"{self.name_prefix}-{self.region}", "subnet name")),
+            ("encryption.key_ring", lambda: naming.check_kms_id(
+                f"{self.encryption.key_ring}-{self.environment}", "key ring id")),
+        ]
+        fs = self.storage.filestore
+        if fs is not None:
+            checks.append(("storage.filestore.name", lambda: naming.check_rfc1035(
+                f"{self.name_prefix}-{fs.name}", "Filestore instance name")))
+        problems = []
+        for field, check in checks:
+            try:
+                check()
+            except AidcError as exc:
+                problems.append(f"{field}: {exc} (the name is composed from it; shorten it)")
+        return problems
+
     def _pool_problems(self) -> list[str]:
         problems = []
         if (self.gpu_pools or self.tpu_pools) and self.cluster is None:
             problems.append("aidc:cluster: node pools need a cluster; add an aidc:cluster section")
+        version = self.cluster.min_master_version if self.cluster else None
         for name, pool in self.gpu_pools.items():
             for i, zone in enumerate(pool.zones or []):
-                if naming.zone_region(zone) != self.region:
+                try:
+                    in_region = naming.zone_region(zone) == self.region
+                except AidcError as exc:
+                    problems.append(f"gpu_pools.{name}.zones[{i}]: {exc}")
+                    continue
+                if not in_region:
                     problems.append(f"gpu_pools.{name}.zones[{i}]: {zone!r} is not in region "
                                     f"{self.region!r}")
-            version = self.cluster.min_master_version if self.cluster else None
             gpu = pool.resolved()
+            if pool.uses_gpudirect and gpu.profile is not None and gpu.profile.roce:
+                zones = pool.zones or self.zones
+                if len(zones) != 1:
+                    problems.append(
+                        f"gpu_pools.{name}.zones: GPUDirect RDMA uses a RoCE VPC whose network "
+                        f"profile is zonal ({RDMA_NETWORK_PROFILES_URL}), so the pool runs in "
+                        f"exactly one zone; give one zone, got {zones!r}")
             if version and pool.uses_gpudirect and not gpu.gke_version_ok(version):
                 floors = gpu.gpudirect_min_gke_versions or (gpu.profile.min_gke_versions if gpu.profile else ())
                 problems.append(f"cluster.min_master_version: {version} is below the documented "
                                 f"minimum for {gpu.gpudirect} on {gpu.machine_type} in gpu_pools.{name} "
                                 f"(per minor: {', '.join(floors + gpu.min_gke_versions)})")
+            elif version and not meets_min_gke_version(gpu.min_gke_versions, version):
+                problems.append(f"cluster.min_master_version: {version} is below the documented "
+                                f"minimum for {gpu.machine_type} in gpu_pools.{name} "
+                                f"(per minor: {', '.join(gpu.min_gke_versions)})")
         for name, tpu in self.tpu_pools.items():
-            if tpu.zone and naming.zone_region(tpu.zone) != self.region:
-                problems.append(f"tpu_pools.{name}.zone: {tpu.zone!r} is not in region {self.region!r}")
+            if tpu.zone:
+                try:
+                    in_region = naming.zone_region(tpu.zone) == self.region
+                except AidcError as exc:
+                    problems.append(f"tpu_pools.{name}.zone: {exc}")
+                else:
+                    if not in_region:
+                        problems.append(f"tpu_pools.{name}.zone: {tpu.zone!r} is not in region "
+                                        f"{self.region!r}")
+            floors = tpu_generation(tpu.generation).min_gke_versions
+            if version and not meets_min_gke_version(floors, version):
+                problems.append(f"cluster.min_master_version: {version} is below the documented "
+                                f"minimum for TPU {tpu.generation} in tpu_pools.{name} "
+                                f"(per minor: {', '.join(floors)})")
         return problems
 
     def node_demand(self) -> list[tuple[str, int, int]]:
@@ -447,6 +518,14 @@ def read_stack_file(path: Path) -> tuple[dict[str, Any], set[str]]:
         doc = {}
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise AidcError(f"{path}: expected a mapping with a 'config:' mapping of key: value")
+    try:
+        return _flatten_stack_doc(path, doc)
+    except RecursionError:
+        raise AidcError(f"{path}: a YAML alias refers to itself (a value contains its own "
+                        "anchor, e.g. `&a [*a]`); replace the alias with a plain value") from None
+
+
+def _flatten_stack_doc(path: Path, doc: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     raw_transfers = (doc.get("config") or {}).get("aidc:transfers")
     if raw_transfers is not None:
         clear = check_static_keys_are_secret(raw_transfers)

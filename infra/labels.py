@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from infra.errors import AidcError
 
 MAX_LABELS = 64
-_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
 
 DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 CLASSIFICATION_LABEL = "data-classification"
@@ -22,11 +22,11 @@ CLASSIFICATION_LABEL = "data-classification"
 
 def check_label(key: str, value: str) -> None:
     """Raise AidcError when GCP would reject this label."""
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise AidcError(
             f"label key {key!r} is not accepted by GCP: keys are 1-63 characters of lowercase "
             "letters, digits, '_' and '-', starting with a lowercase letter")
-    if not _VALUE.match(value):
+    if not _VALUE.fullmatch(value):
         raise AidcError(
             f"label {key}={value!r}: GCP accepts values of 0-63 characters of lowercase letters, "
             "digits, '_' and '-'")

@@ -12,23 +12,23 @@ import re
 from infra.errors import AidcError
 
 # https://cloud.google.com/resource-manager/docs/creating-managing-projects#before_you_begin
-_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 # RFC 1035 names: networks, subnetworks, routers, firewalls, Filestore instances, clusters.
-_RFC1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_RFC1035 = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 # https://cloud.google.com/storage/docs/buckets#naming
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
 # https://cloud.google.com/kms/docs/resource-hierarchy (key ring and key ids)
-_KMS_ID = re.compile(r"^[a-zA-Z0-9_-]{1,63}$")
+_KMS_ID = re.compile(r"[a-zA-Z0-9_-]{1,63}")
 # https://cloud.google.com/iam/docs/service-accounts-create#creating (account id)
-_SA_ID = re.compile(r"^[a-z]([-a-z0-9]{4,28}[a-z0-9])$")
+_SA_ID = re.compile(r"[a-z]([-a-z0-9]{4,28}[a-z0-9])")
 # https://cloud.google.com/filestore/docs/reference/rest/v1/projects.locations.instances#FileShareConfig
-_SHARE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
-_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-_ZONE = re.compile(r"^([a-z]+-[a-z]+[0-9]+)-[a-z]$")
+_SHARE = re.compile(r"[a-z][a-z0-9_]{0,15}")
+_REGION = re.compile(r"[a-z]+-[a-z]+[0-9]+")
+_ZONE = re.compile(r"([a-z]+-[a-z]+[0-9]+)-[a-z]")
 
 
 def check_project_id(project: str) -> str:
-    if not _PROJECT_ID.match(project):
+    if not _PROJECT_ID.fullmatch(project):
         raise AidcError(
             f"{project!r} is not a valid GCP project id: 6-30 characters of lowercase letters, "
             "digits and hyphens, starting with a letter and not ending with a hyphen")
@@ -36,21 +36,21 @@ def check_project_id(project: str) -> str:
 
 
 def check_region(region: str) -> str:
-    if not _REGION.match(region):
+    if not _REGION.fullmatch(region):
         raise AidcError(f"{region!r} is not a GCP region name (e.g. 'us-central1', 'europe-west4')")
     return region
 
 
 def zone_region(zone: str) -> str:
     """The region a zone belongs to ('us-central1-a' -> 'us-central1')."""
-    match = _ZONE.match(zone)
+    match = _ZONE.fullmatch(zone)
     if not match:
         raise AidcError(f"{zone!r} is not a GCP zone name (e.g. 'us-central1-a')")
     return match.group(1)
 
 
 def check_rfc1035(name: str, what: str) -> str:
-    if not _RFC1035.match(name):
+    if not _RFC1035.fullmatch(name):
         raise AidcError(
             f"{what} {name!r} is not accepted by GCP: 1-63 characters of lowercase letters, "
             "digits and hyphens, starting with a letter and ending with a letter or digit")
@@ -59,7 +59,7 @@ def check_rfc1035(name: str, what: str) -> str:
 
 def check_bucket_name(name: str) -> str:
     problems = []
-    if not _BUCKET.match(name):
+    if not _BUCKET.fullmatch(name):
         problems.append("3-63 characters of lowercase letters, digits, '-', '_' and '.', "
                         "starting and ending with a letter or digit")
     if name.startswith("goog") or "google" in name or "g00gle" in name:
@@ -78,14 +78,14 @@ def check_bucket_name(name: str) -> str:
 
 
 def check_kms_id(name: str, what: str) -> str:
-    if not _KMS_ID.match(name):
+    if not _KMS_ID.fullmatch(name):
         raise AidcError(f"{what} {name!r}: Cloud KMS accepts 1-63 characters of letters, digits, "
                         "'_' and '-'")
     return name
 
 
 def check_share_name(name: str) -> str:
-    if not _SHARE.match(name):
+    if not _SHARE.fullmatch(name):
         raise AidcError(f"file share name {name!r}: Filestore accepts 1-16 characters of lowercase "
                         "letters, digits and '_', starting with a letter")
     return name
@@ -99,7 +99,7 @@ def bucket_name(project: str, environment: str, purpose: str) -> str:
 def service_account_id(prefix: str, role: str) -> str:
     """A service account id of at most 30 characters, built from a stack prefix and a role."""
     raw = f"{prefix}-{role}"[:30].rstrip("-")
-    if not _SA_ID.match(raw):
+    if not _SA_ID.fullmatch(raw):
         raise AidcError(f"service account id {raw!r}: IAM accepts 6-30 characters of lowercase "
                         "letters, digits and hyphens, starting with a letter")
     return raw

@@ -70,11 +70,15 @@ class NetworkPlan:
         }
 
 
-def _allocate(base: IPv4Network, prefix: int, taken: list[IPv4Network], what: str) -> IPv4Network:
-    """First aligned block of this prefix inside `base` that overlaps nothing taken."""
+def _allocate(base: IPv4Network, prefix: int, taken: list[IPv4Network], what: str,
+              field: str = "base_cidr") -> IPv4Network:
+    """First aligned block of this prefix inside `base` (the range `network.<field>`) that
+    overlaps nothing taken."""
     if prefix < base.prefixlen:
-        raise AidcError(f"network.base_cidr {base} is too small for the {what} range, which needs "
-                        f"a /{prefix}; use a larger base or give network.{what}_cidr explicitly")
+        hint = (f"use a larger base or give network.{what}_cidr explicitly" if field == "base_cidr"
+                else f"use a larger {field}")
+        raise AidcError(f"network.{field} {base} is too small for the {what} range, which needs "
+                        f"a /{prefix}; {hint}")
     step = 2 ** (32 - prefix)
     start = int(base.network_address)
     end = int(base.broadcast_address)
@@ -85,8 +89,8 @@ def _allocate(base: IPv4Network, prefix: int, taken: list[IPv4Network], what: st
         if clash is None:
             return block
         candidate = max(candidate + step, (int(clash.broadcast_address) + 1 + step - 1) // step * step)
-    raise AidcError(f"network.base_cidr {base} has no free /{prefix} left for the {what} range "
-                    f"after {', '.join(map(str, taken))}; use a larger base_cidr")
+    raise AidcError(f"network.{field} {base} has no free /{prefix} left for the {what} range "
+                    f"after {', '.join(map(str, taken))}; use a larger {field}")
 
 
 def check_ranges(ranges: dict[str, IPv4Network], *, allow_non_rfc1918: bool = False) -> None:
@@ -157,7 +161,8 @@ def plan_network(
             raise AidcError("network.gpu_supernet: GPUDirect pools need extra VPC subnets; set it (e.g. 192.168.0.0/16) to carve them from")
         carved: dict[str, IPv4Network] = {}
         for name, prefix in extra_subnets.items():
-            carved[name] = _allocate(extra_supernet, prefix, list(carved.values()), name)
+            carved[name] = _allocate(extra_supernet, prefix, list(carved.values()), name,
+                                     "gpu_supernet")
         plan = NetworkPlan(**{**plan.__dict__, "extra_subnets": carved})
     check_ranges(plan.ranges(), allow_non_rfc1918=allow_non_rfc1918)
     _check_capacity(plan)

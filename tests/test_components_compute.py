@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.catalog.gpu import GPU_MACHINES, GPUDIRECT_PROFILES, parse_gke_version
+from infra.catalog.gpu import GPU_MACHINES, GPUDIRECT_PROFILES
 from infra.catalog.tpu import TPU_GENERATIONS, tpu_slice
+from infra.compute import ClusterConfig
 from infra.config import PlatformConfig, config_from_flat
 from infra.engine.plan import STACK_TYPE, Plan, PlanResource
 from stacks.platform import Platform
@@ -233,13 +234,15 @@ def test_cluster_waits_for_the_gke_key_grant(shipped: Built) -> None:
     assert agent.urn in shipped.one("gke-cluster").dependencies
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ClusterConfig.min_master_version documents a default "
-                                       "(the GPUDirect pools' highest minimum) that is never applied")
-def test_cluster_floor_defaults_to_the_gpudirect_minimum(prod: Built) -> None:
-    """With a GPUDirect pool and no explicit floor, the control plane's minimum version is the
-    highest documented minimum of the pools' GPUDirect profiles (prod: TCPXO)."""
-    floor = max(GPUDIRECT_PROFILES["tcpxo"].min_gke_versions, key=parse_gke_version)
-    assert prod.inputs("gke-cluster").get("minMasterVersion") == floor
+def test_cluster_floor_is_left_to_the_release_channel(prod: Built) -> None:
+    """With a GPUDirect pool and no explicit floor, no control plane minimum is pinned (the
+    release channel picks the version), and the field's description says so rather than
+    promising a default."""
+    assert prod.cfg.cluster is not None and prod.cfg.cluster.min_master_version is None
+    assert any(pool.uses_gpudirect for pool in prod.cfg.gpu_pools.values())
+    assert prod.inputs("gke-cluster").get("minMasterVersion") is None
+    description = ClusterConfig.model_fields["min_master_version"].description or ""
+    assert "no floor is set" in description and "default:" not in description
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,9 +535,6 @@ def test_tpu_pool_hardening(shipped: Built) -> None:
         assert inputs["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 0, "maxUnavailable": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: TpuNodePool sets placementPolicy.tpuTopology for "
-                                       "TPU7x, which takes a workload policy instead "
-                                       "(catalog: multi_host_workload_policy)")
 def test_tpu7x_multi_host_uses_a_workload_policy(compute: Built) -> None:
     """Ironwood multi-host pools reference a HIGH_THROUGHPUT workload policy carrying the
     topology (`--placement-policy`), never `--tpu-topology`."""

@@ -248,8 +248,6 @@ def test_rejects_specific_reservation_not_naming_exactly_one(reservation: Any) -
     assert_names(lines, "reservation", "exactly one", repr(reservation))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an empty reservation name passes and reaches GKE as "
-                                       "SPECIFIC_RESERVATION values=['']")
 def test_rejects_empty_reservation_name() -> None:
     """A specific reservation's one name is not empty."""
     lines = rejection(GpuPoolConfig, gpu(capacity="reservation", reservation=""))
@@ -406,24 +404,18 @@ def test_rejects_tpu_queued_not_scaling_from_zero() -> None:
     assert any("min_nodes: 1" in line and "scales from 0" in line for line in lines), lines
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the shared capacity rule names "
-                                       "'autoscaling.min_nodes', a field TpuPoolConfig lacks")
 def test_tpu_queued_error_names_the_tpu_field() -> None:
     """The error names TpuPoolConfig's own field `min_nodes`, the key the user must change."""
     lines = rejection(TpuPoolConfig, tpu(topology="2x2", capacity="queued", min_nodes=1))
     assert_names(lines, "min_nodes", "scales from 0")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: single-host TPU pools never compare min_nodes with "
-                                       "max_nodes (GPU pools do)")
 def test_rejects_single_host_tpu_min_nodes_above_max_nodes() -> None:
     """A single-host pool's autoscaling floor is at most its ceiling."""
     lines = rejection(TpuPoolConfig, tpu(topology="2x2", min_nodes=3, max_nodes=1))
     assert any(line.startswith(("min_nodes:", "max_nodes:")) for line in lines), lines
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: max_nodes has no lower bound; 0 becomes 1 silently "
-                                       "and negatives reach the NodePool")
 @pytest.mark.parametrize("max_nodes", [0, -2])
 def test_rejects_single_host_tpu_max_nodes_below_one(max_nodes: int) -> None:
     """A single-host pool's ceiling is at least one node; nothing the user set is swallowed."""
@@ -467,8 +459,6 @@ def test_rejects_zone_outside_the_region(changes: dict[str, Any], path: str) -> 
     assert_names(rejection(PlatformConfig, platform(**changes)), path, "not in region 'us-central1'")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a malformed pool zone escapes _pool_problems: the "
-                                       "error names no field and hides every other problem")
 def test_rejects_malformed_pool_zone_with_its_path_and_the_other_problems() -> None:
     """A pool zone that is no zone name is reported at its key path, alongside the platform's
     other problems (cross-field checks collect every problem and raise once)."""
@@ -509,8 +499,6 @@ def test_accepts_gke_version_meeting_the_gpudirect_floor(
         gpu_pools={"g": {"machine_type": machine_type, "zones": [ZONE_A], "gpudirect": gpudirect}}))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the A4 machine floor (1.32.1-gke.1729000) is only "
-                                       "checked when GPUDirect is on")
 def test_rejects_a4_pool_below_its_machine_floor_without_gpudirect() -> None:
     """A4 runs from 1.32.1-gke.1729000 whether or not GPUDirect is used."""
     lines = rejection(PlatformConfig, platform(
@@ -519,8 +507,6 @@ def test_rejects_a4_pool_below_its_machine_floor_without_gpudirect() -> None:
     assert_names(lines, "cluster.min_master_version")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: TPU generation floors (tpu7x: 1.34.0-gke.2201000) "
-                                       "are never compared with cluster.min_master_version")
 def test_rejects_tpu7x_pool_below_its_gke_minimum() -> None:
     """Ironwood (TPU7x) needs GKE Standard 1.34.0-gke.2201000 or later."""
     lines = rejection(PlatformConfig, platform(
@@ -529,8 +515,6 @@ def test_rejects_tpu7x_pool_below_its_gke_minimum() -> None:
     assert_names(lines, "cluster.min_master_version")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an RDMA pool may span zones, but its RoCE VPC's "
-                                       "network profile (<zone>-vpc-roce) is zonal")
 def test_rejects_rdma_pool_across_zones() -> None:
     """Every VM with a NIC in a RoCE VPC runs in the zone of the VPC's network profile
     (https://cloud.google.com/vpc/docs/rdma-network-profiles), so an RDMA pool is zonal."""
@@ -546,8 +530,6 @@ def test_rejects_gpudirect_without_a_gpu_supernet() -> None:
     assert_names(rejection(PlatformConfig, data), "network.gpu_supernet")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an exhausted gpu_supernet is reported as "
-                                       "'network.base_cidr ... use a larger base_cidr'")
 def test_rejects_gpu_nodes_beyond_the_gpu_supernet() -> None:
     """When the GPUDirect subnets do not fit, the error names network.gpu_supernet, the range
     to enlarge."""

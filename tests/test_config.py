@@ -174,9 +174,6 @@ def test_rejects_stack_file_not_a_mapping(tmp_path: Path, text: str) -> None:
         read_stack_file(path)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a recursive YAML alias makes _unsecret recurse "
-                   "forever (RecursionError, `aidc` exits 1 'internal error'); read_stack_file "
-                   "should catch RecursionError (or detect the cycle) and raise AidcError")
 def test_rejects_recursive_yaml_alias(tmp_path: Path) -> None:
     """A self-referencing alias is a user error with the file's name, not an internal error."""
     path = tmp_path / "Pulumi.loop.yaml"
@@ -373,9 +370,6 @@ def test_accepts_filestore_without_cmek_on_basic() -> None:
 # known gaps (each a bug report)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: FilestoreConfig validates the tier case-"
-                   "insensitively (filestore_tier upper-cases it) but keeps the user's spelling, so "
-                   "'zonal' reaches the provider as tier 'zonal'; store filestore_tier(v).tier")
 def test_filestore_tier_is_canonical_or_refused() -> None:
     """A tier spelled 'zonal' is either refused or stored as the API's 'ZONAL'."""
     try:
@@ -385,28 +379,18 @@ def test_filestore_tier_is_canonical_or_refused() -> None:
     assert cfg.storage.filestore.tier == "ZONAL"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: purpose 'access-logs' is accepted but DataBuckets "
-                   "also creates its log bucket as '<name>-access-logs': two resources with one URN "
-                   "(a real `pulumi up` fails); StorageConfig._purposes should reserve it")
 def test_rejects_bucket_purpose_reserved_for_access_logs() -> None:
     """The purpose the access-log bucket uses cannot be declared as a data bucket."""
     assert "access-logs" in rejected(with_section(
         "aidc:storage", buckets={"access-logs": {"classification": "confidential"}}))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: storage.filestore.zone is silently ignored for "
-                   "regional tiers (stacks/platform.py uses the region); STYLE rule 8 wants it "
-                   "applied or rejected: reject a zone on a REGIONAL/ENTERPRISE tier")
 def test_rejects_filestore_zone_on_regional_tier() -> None:
     """A zone set on a regional tier is refused rather than dropped."""
     assert "storage.filestore.zone" in rejected(with_filestore(
         tier="REGIONAL", capacity_gib=1024, zone="us-central1-a"))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: name parts are checked alone, not the cloud names "
-                   "built from them: network.name + '-<env>-deny-all-ingress', '<key_ring>-<env>' "
-                   "and '<network.name>-<env>-<filestore.name>' can pass 63 characters; check the "
-                   "composed names in PlatformConfig._cross_checks (through infra/naming.py)")
 @pytest.mark.parametrize("flat", [
     with_section("aidc:network", name="n" * 50),
     with_section("aidc:encryption", key_ring="k" * 60),

@@ -155,10 +155,6 @@ def test_plans_are_deterministic() -> None:
     assert _canonical(first) == _canonical(second)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: dependencies and propertyDependencies keep the SDK's "
-                   "order, which follows set iteration over Resource objects and varies between "
-                   "runs, so the same stack can write different plan JSON; RecordingMonitor should "
-                   "store sorted(set(...)) for both")
 def test_plan_reference_lists_are_sorted() -> None:
     """Dependency lists are in a canonical (sorted) order, so plan JSON is byte-stable across
     runs and machines (plans are CI artifacts and get diffed as text)."""
@@ -177,12 +173,6 @@ def test_run_leaves_no_worker_threads() -> None:
         assert not [t for t in threading.enumerate() if t.name.startswith("asyncio_")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the SDK's mock monitor gives each executor thread an "
-                   "event loop that run_program never closes; the gc.collect() after the run then "
-                   "finalises loop and self-pipe socket in arbitrary order and prints 'Exception "
-                   "ignored ... Invalid file descriptor: -1'. Fix: loop.set_default_executor("
-                   "ThreadPoolExecutor(initializer=...)) creating and recording each worker's loop, "
-                   "and close them all after shutdown_default_executor()")
 def test_run_closes_every_event_loop_it_creates(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every event loop created during a run (the runner's and the monitor threads') is closed
     when run_program returns, so none is left to the garbage collector."""
@@ -201,10 +191,6 @@ def test_run_closes_every_event_loop_it_creates(monkeypatch: pytest.MonkeyPatch)
     assert [loop.is_closed() for loop in created] == [True] * len(created)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the recording monitor accepts two registrations "
-                   "with one URN (a real `pulumi preview` fails with 'Duplicate resource URN'), "
-                   "so a plan passes offline that fails for real; RecordingMonitor.RegisterResource "
-                   "should raise AidcError naming the duplicate URN")
 def test_rejects_duplicate_urn() -> None:
     """Two resources with the same type and name under the same parent are refused."""
     def program() -> None:
@@ -314,9 +300,6 @@ def test_diff_across_stacks_matches_by_type_and_name() -> None:
     assert diff_plans(base, target).empty
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the root Stack resource's name is '<project>-<stack>',"
-                   " so diffing two stacks always reports it removed and added; diff._key should "
-                   "match the pulumi:pulumi:Stack resource by type alone")
 def test_diff_of_same_program_across_stacks_is_empty() -> None:
     """The same program planned as two stacks diffs empty: the stacks' roots are the same node."""
     base = plan_of(nested_program, stack="dev")

@@ -262,8 +262,6 @@ NEWLINE_CASES: list[tuple[str, Callable[[], object]]] = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the rules use re.match with '^...$', and '$' also "
-                   "matches before a trailing newline, so 'name\\n' passes; use re.fullmatch or \\Z")
 @pytest.mark.parametrize(("what", "check"), NEWLINE_CASES, ids=[c[0] for c in NEWLINE_CASES])
 def test_rejects_trailing_newline(what: str, check: Callable[[], object]) -> None:
     """A name or label with a trailing newline (easy to get from a YAML block scalar) is not

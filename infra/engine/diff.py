@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.engine.plan import Plan
+from infra.engine.plan import STACK_TYPE, Plan
 
 
 def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -58,7 +58,10 @@ class PlanDiff:
 
 def _key(urn: str, base: Plan, target: Plan) -> str:
     # Stacks differ in name, so URNs of two stacks never match literally: compare the part
-    # after `urn:pulumi:<stack>::<project>::`.
+    # after `urn:pulumi:<stack>::<project>::`. The root Stack is named `<project>-<stack>`,
+    # so it is matched by its type alone.
+    if urn.split("::")[2:3] == [STACK_TYPE]:
+        return STACK_TYPE
     return urn.split("::", 2)[-1] if base.stack != target.stack else urn
 
 

@@ -9,11 +9,12 @@ have seen: type, name, parent, dependencies, provider, protect and the camelCase
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import runpy
+import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from infra.engine.mocks import AidcMocks
 from infra.engine.plan import SECRET_PLACEHOLDER, STACK_TYPE, UNKNOWN_PLACEHOLDER, Plan, PlanResource
+from infra.errors import AidcError
 
 _SIG = rpc._special_sig_key
 _SECRET = rpc._special_secret_sig
@@ -60,6 +62,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
         super().__init__(mocks)
         self.recorded: list[PlanResource] = []
+        self._urns: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the real engine builds them: the parent's whole qualified type chain, and no
@@ -72,18 +75,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
+        if response.urn in self._urns:
+            # A real `pulumi preview` fails here too ("Duplicate resource URN").
+            raise AidcError(f"duplicate resource URN {response.urn}: two resources of one type "
+                            "share a name under one parent; give each a distinct name")
+        self._urns.add(response.urn)
         provider = request.provider.split("::")
         self.recorded.append(PlanResource(
             urn=response.urn,
             type=request.type,
             name=request.name,
             parent=request.parent or None,
-            dependencies=list(dict.fromkeys(request.dependencies)),
+            dependencies=sorted(set(request.dependencies)),
             provider="::".join(provider[:-1]) if len(provider) > 1 else None,
             inputs=_plain(json_format.MessageToDict(request.object)),
             custom=bool(request.custom),
             protect=bool(request.protect),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            property_dependencies={k: sorted(set(v.urns))
+                                   for k, v in request.propertyDependencies.items()},
         ))
         return response
 
@@ -142,17 +151,29 @@ def run_program(
         organization="organization",
         callbacks=None,
     ))
+    # The mock monitor answers from executor threads and needs an event loop on each; create
+    # them here, so every one is closed when the run ends rather than left to the GC (which
+    # finalises loop and self-pipe in arbitrary order and prints stray errors).
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+    lock = threading.Lock()
+
+    def _worker_loop() -> None:
+        worker = asyncio.new_event_loop()
+        asyncio.set_event_loop(worker)
+        with lock:
+            worker_loops.append(worker)
+
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio",
+                                                 initializer=_worker_loop))
     try:
         loop.run_until_complete(run_in_stack(program))
     finally:
-        # The mock monitor answers from executor threads, each with an event loop of its own;
-        # join the threads and collect their loops now, while their file descriptors are still
-        # valid, rather than at interpreter exit (where closing them prints a stray error).
         loop.run_until_complete(loop.shutdown_default_executor())
+        for worker in worker_loops:
+            worker.close()
         loop.close()
-        gc.collect()
         asyncio.set_event_loop(None)
         settings.ROOT.set(None)
     # Registration order follows whichever input resolved first; sort so plans are stable.
