@@ -1,0 +1,129 @@
+"""Time `aidc check` (plan + policy pack over the analyzer protocol) on dev, staging, prod and the
+synthetic stacks of bench/synthetic.py (~100/1,000/5,000 resources; `--quick` skips 5,000).
+
+    .venv/bin/python bench/check.py [--quick] [--repeat 3] [--keep DIR]
+
+Each run is the real `aidc check ... --format json --output F` in a fresh process (as a user runs
+it); the plan/policy split comes from the JSON report's `timings` (plan_seconds, policy_seconds,
+policy_start_seconds), the total is the process wall time. Median of `--repeat` runs.
+Target (printed, never asserted): policy time <= 30% of plan time on every stack size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.plan import STACKS, aidc_command, calibrate  # noqa: E402
+from bench.synthetic import REPO, write_synthetic  # noqa: E402
+
+TARGET = 0.30
+
+
+def run_check(args: list[str], out: Path) -> tuple[float, dict]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    cmd = [*aidc_command(), "check", *args, "--format", "json", "--output", str(out)]
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    # Exit code 0 (no mandatory violation) or 1 (mandatory violations: synthetic stacks may
+    # have advisory/mandatory violations) are both normal reports; only 2 (bad input, pack
+    # failed to start) or anything else is a failure of the benchmark.
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr}")
+    return wall, json.loads(out.read_text())
+
+
+def count_resources(report: dict) -> int:
+    summary = report.get("summary")
+    if isinstance(summary, dict) and isinstance(summary.get("resources"), int):
+        return summary["resources"]
+    for key in ("resources", "resource_count"):
+        if isinstance(report.get(key), int):
+            return report[key]
+    plan = report.get("plan")
+    if isinstance(plan, dict):
+        for key in ("resources", "resource_count"):
+            v = plan.get(key)
+            if isinstance(v, list):
+                return sum(1 for r in v if r.get("type") != "pulumi:pulumi:Stack")
+            if isinstance(v, int):
+                return v
+    if isinstance(report.get("resources"), list):
+        return len(report["resources"])
+    return 0
+
+
+def measure(name: str, args: list[str], work: Path, repeat: int) -> dict:
+    walls, plans, policies, starts, n = [], [], [], [], 0
+    for _ in range(repeat):
+        wall, report = run_check(args, work / f"check-{name}.json")
+        t = report.get("timings", {})
+        walls.append(wall)
+        plans.append(t.get("plan_seconds", 0.0))
+        policies.append(t.get("policy_seconds", 0.0))
+        if "policy_start_seconds" in t:
+            starts.append(t["policy_start_seconds"])
+        n = count_resources(report)
+    row = {"stack": name, "resources": n, "plan": statistics.median(plans),
+           "policy": statistics.median(policies), "total": statistics.median(walls),
+           "start": statistics.median(starts) if starts else None}
+    print(f"  {name:<14} {n:>6} resources  plan {row['plan']:6.2f}s  policy {row['policy']:6.2f}s  "
+          f"total {row['total']:6.2f}s", flush=True)
+    return row
+
+
+def report(rows: list[dict]) -> None:
+    header = (f"{'stack':<14} {'resources':>9} {'plan s':>8} {'policy s':>9} {'pack start s':>12} "
+              f"{'policy/plan':>11} {'policy res/s':>12} {'total s':>8}")
+    print("\n" + header + "\n" + "-" * len(header))
+    for r in rows:
+        pct = 100 * r["policy"] / r["plan"] if r["plan"] else float("inf")
+        rps = r["resources"] / r["policy"] if r["policy"] else float("inf")
+        start = f"{r['start']:.2f}" if r["start"] is not None else "-"
+        print(f"{r['stack']:<14} {r['resources']:>9} {r['plan']:>8.2f} {r['policy']:>9.2f} "
+              f"{start:>12} {pct:>10.1f}% {rps:>12.0f} {r['total']:>8.2f}")
+    print()
+    for r in rows:
+        ratio = r["policy"] / r["plan"] if r["plan"] else float("inf")
+        print(f"Target policy <= {TARGET:.0%} of plan on {r['stack']} ({r['resources']} resources): "
+              f"{'met' if ratio <= TARGET else 'NOT met'} ({ratio:.0%})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 5,000-resource stack")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per stack (median)")
+    parser.add_argument("--keep", type=Path, help="keep stack files and reports here")
+    args = parser.parse_args()
+    sizes = [100, 1000] if args.quick else [100, 1000, 5000]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="aidc-check-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        print(f"aidc check; {args.repeat} runs each, median; {os.cpu_count()} CPUs", flush=True)
+        rows = [measure(env, [env], work, args.repeat) for env in STACKS]
+        base, per_bucket = calibrate(work)
+        for size in sizes:
+            buckets = max(0, round((size - base) / per_bucket))
+            path = write_synthetic(work, f"synth-{size}", buckets)
+            rows.append(measure(f"synth-{size}", ["--stack-file", str(path)], work, args.repeat))
+        report(rows)
+        print(f"\nTotal benchmark time {time.perf_counter() - started:.0f}s")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
