@@ -23,7 +23,10 @@ _SA_PROJECT = re.compile(r"^[^@]+@(?P<project>[a-z0-9-]+)\.iam\.gserviceaccount\
 _SERVICE_AGENT = re.compile(
     r"^(service-\d+@[a-z0-9-]+\.iam\.gserviceaccount\.com"
     r"|\d+@cloudservices\.gserviceaccount\.com"
-    r"|service-\d+@[a-z0-9-]+\.gserviceaccount\.com)$")
+    r"|service-\d+@[a-z0-9-]+\.gserviceaccount\.com"
+    # Storage Transfer Service's agent is named project-<number>@...
+    # https://cloud.google.com/storage-transfer/docs/iam-cloud#google-managed
+    r"|project-\d+@storage-transfer-service\.iam\.gserviceaccount\.com)$")
 _WI_MEMBER = re.compile(r"^serviceAccount:[a-z0-9-.:]+\.svc\.id\.goog\[[^/\]]+/[^\]]+\]$")
 
 
