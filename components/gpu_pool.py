@@ -12,6 +12,7 @@ from components.cluster import CLOUD_PLATFORM, gke_metadata, secure_boot
 from components.nodepool import capacity_settings, taints
 from infra.compute import GPU_TAINT, QUEUED_LABEL, QUEUED_TAINT, GpuPoolConfig
 from infra.config_base import Spec
+from infra.errors import AidcError
 
 GPU_RESOURCE = "nvidia.com/gpu"
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
@@ -55,8 +56,9 @@ class GpuNodePool(pulumi.ComponentResource):
         cfg = spec.config
         gpu = cfg.resolved()
         if cfg.uses_gpudirect and gpu.profile is not None and len(gpu_networks) != gpu.profile.extra_nics:
-            raise ValueError(f"{spec.pool_name}: {gpu.gpudirect} needs {gpu.profile.extra_nics} "
-                             f"extra node networks, {len(gpu_networks)} were wired")
+            raise AidcError(f"gpu_networks: pool {spec.pool_name} uses {gpu.gpudirect}, which "
+                            f"needs {gpu.profile.extra_nics} extra node networks, "
+                            f"{len(gpu_networks)} were wired")
         capacity = capacity_settings(cfg.capacity, cfg.reservation_name)
         labels = {**spec.labels, **cfg.labels}
         pool_taints = [GPU_TAINT]

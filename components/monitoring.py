@@ -35,7 +35,6 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from infra.errors import AidcError
-from infra.kubeconfig import gke_kubeconfig
 from infra.monitoring import k8s as manifests_mod
 from infra.monitoring.alerts import (
     AlertContext,
@@ -61,16 +60,6 @@ from infra.monitoring.k8s import DEFAULT_KUBERNETES_VERSION
 
 PROMETHEUS_RELEASE_NAME = "kube-prometheus"
 _PLACEHOLDER = "aidc-unresolved"
-
-
-def gke_provider(name: str, *, cluster_name: pulumi.Input[str], endpoint: pulumi.Input[str],
-                 ca_certificate: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None) -> k8s.Provider:
-    """A Kubernetes provider for a GKE cluster from its outputs. The kubeconfig authenticates
-    through gke-gcloud-auth-plugin (short-lived tokens, nothing static in state)."""
-    kubeconfig = pulumi.Output.all(cluster_name, endpoint, ca_certificate).apply(
-        lambda v: gke_kubeconfig(str(v[0]), str(v[1]), str(v[2])))
-    return k8s.Provider(name, kubeconfig=kubeconfig, opts=opts)
 
 
 def _instance_name(value: str) -> str:

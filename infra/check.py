@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infra.config import _decode, read_stack_file, validation_problems
+from infra.config import decode_config_value, read_stack_file, validation_problems
 from infra.engine.analyzer import DEFAULT_PACK_DIR, check_plan
 from infra.engine.plan import Plan
 from infra.engine.results import CheckResult
@@ -22,7 +22,7 @@ def policy_settings(stack_file: Path | None) -> PolicySettings:
     if stack_file is None:
         return PolicySettings()
     flat, _ = read_stack_file(stack_file)
-    raw = _decode(flat.get("aidc:policy", {}))
+    raw = decode_config_value(flat.get("aidc:policy", {}))
     try:
         return PolicySettings.model_validate(raw or {})
     except ValidationError as exc:

@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from infra.errors import AidcError
+from infra.transfer.cli import app as transfer_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Plan, check and inspect aidc stacks offline (no cloud credentials).")
@@ -272,18 +273,7 @@ def catalog_tpu(
                                    "topologies"]))
 
 
-def _mount_optional(module: str, attr: str, name: str) -> None:
-    """Sub-commands that live with their feature (transfer, check, ...) mount themselves here."""
-    import importlib
-
-    try:
-        sub = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        return
-    app.add_typer(sub, name=name)
-
-
-_mount_optional("infra.transfer.cli", "app", "transfer")
+app.add_typer(transfer_app, name="transfer")
 
 
 def main() -> None:

@@ -112,17 +112,26 @@ class Autoscaling(Spec):
     max_nodes: int = Field(1, ge=1)
 
 
-class GpuPoolConfig(Spec):
-    """A GPU node pool: give a machine type (or an accelerator and count); the rest is derived."""
+class CapacityChoice(Spec):
+    """How a pool obtains VMs; GPU and TPU pools share it, and its rules (_capacity_problems)."""
 
-    machine_type: str | None = None
-    accelerator_type: str | None = None
-    accelerator_count: int | None = None
     capacity: Capacity = Field(
         "on_demand", description="on_demand, spot, a specific reservation, or DWS (queued / "
                                  "flex_start).")
     reservation: str | list[str] | None = Field(
         None, description="The one specific reservation to consume (capacity: reservation).")
+
+    @property
+    def reservation_name(self) -> str | None:
+        return _one_reservation(self.reservation)
+
+
+class GpuPoolConfig(CapacityChoice):
+    """A GPU node pool: give a machine type (or an accelerator and count); the rest is derived."""
+
+    machine_type: str | None = None
+    accelerator_type: str | None = None
+    accelerator_count: int | None = None
     placement: Literal["none", "compact"] = Field(
         "none", description="compact: a COMPACT placement policy, one zone (low latency).")
     zones: list[str] | None = Field(None, description="Node locations; default the stack's zones.")
@@ -156,10 +165,6 @@ class GpuPoolConfig(Spec):
         if problems:
             raise AidcError("\n".join(problems))
         return self
-
-    @property
-    def reservation_name(self) -> str | None:
-        return _one_reservation(self.reservation)
 
     @property
     def uses_gpudirect(self) -> bool:
@@ -238,15 +243,13 @@ def gpu_pool_problems(pool: GpuPoolConfig) -> list[str]:
     return problems
 
 
-class TpuPoolConfig(Spec):
+class TpuPoolConfig(CapacityChoice):
     """TPU slices: one node pool per slice, sized by the topology."""
 
     generation: str
     topology: str
     machine_type: str | None = Field(None, description="Pick between documented alternatives.")
     slices: int = Field(1, ge=1, le=64)
-    capacity: Capacity = "on_demand"
-    reservation: str | list[str] | None = None
     zone: str | None = Field(None, description="The slice's zone; default the stack's first.")
     max_nodes: int | None = Field(
         None, ge=1, description="Multi-host: must equal the slice's node count (GKE scales a slice "
@@ -286,10 +289,6 @@ class TpuPoolConfig(Spec):
         if problems:
             raise AidcError("\n".join(problems))
         return self
-
-    @property
-    def reservation_name(self) -> str | None:
-        return _one_reservation(self.reservation)
 
     @property
     def nodes_per_slice(self) -> int:

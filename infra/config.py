@@ -9,6 +9,7 @@ Unknown keys are errors: a typo must never be silently ignored.
 from __future__ import annotations
 
 import difflib
+import types
 import json
 from collections.abc import Callable, Mapping
 from ipaddress import IPv4Network
@@ -557,7 +558,7 @@ def config_from_flat(flat: Mapping[str, Any], *, source: str = "config") -> Plat
                                 + (f" (did you mean {hint[0]}?)" if hint else "")
                                 + f". Accepted: {', '.join(accepted)}")
                 continue
-            data[name] = _unsecret(_decode(value))[0]
+            data[name] = _unsecret(decode_config_value(value))[0]
         elif key.startswith(PASSTHROUGH_NAMESPACES):
             continue
         else:
@@ -572,7 +573,7 @@ def config_from_flat(flat: Mapping[str, Any], *, source: str = "config") -> Plat
     return cfg
 
 
-def _decode(value: Any) -> Any:
+def decode_config_value(value: Any) -> Any:
     """Pulumi's runtime hands structured values over as JSON text; the YAML path does not."""
     if isinstance(value, str) and value[:1] in "[{":
         try:
@@ -606,7 +607,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 def _unwrap(tp: Any) -> Any:
     while True:
         origin = get_origin(tp)
-        if origin in (Union, getattr(__import__("types"), "UnionType", Union)):
+        if origin in (Union, types.UnionType):
             tp = next((a for a in get_args(tp) if a is not type(None)), tp)
         elif origin in (dict, list):
             tp = get_args(tp)[-1]

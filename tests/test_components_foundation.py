@@ -640,7 +640,7 @@ def test_rejects_filestore_cmek_on_basic_tier() -> None:
 
 def test_rejects_filestore_cmek_without_key() -> None:
     """CMEK on with no key wired is a wiring error, not a share without encryption."""
-    with pytest.raises(ValueError, match="no kms_key_id"):
+    with pytest.raises(ValueError, match="kms_key_id: cmek is on"):
         plan_of(lambda: FilestoreShare("share", filestore_spec(cmek=True), project=PROJECT,
                                        network="n", reserved_ip_range="r"))
 

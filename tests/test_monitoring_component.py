@@ -12,7 +12,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.monitoring import MonitoringStack, gke_provider
+from components.monitoring import MonitoringStack
+from infra.kubeconfig import gke_kubeconfig
 from infra.engine.plan import SECRET_PLACEHOLDER, Plan
 from infra.engine.results import CheckResult
 from infra.engine.runner import run_program
@@ -58,8 +59,8 @@ def _run(spec: MonitoringConfig, *, provider: bool = True, **wiring: Any) -> Pla
     defaults.update(wiring)
 
     def program() -> None:
-        k8s_provider = (gke_provider("gke-k8s", cluster_name="aidc-dev-ai", endpoint="192.0.2.10",
-                                     ca_certificate="Q0E=") if provider else None)
+        k8s_provider = (k8s.Provider("gke-k8s", kubeconfig=gke_kubeconfig(
+            "aidc-dev-ai", "192.0.2.10", "Q0E=")) if provider else None)
         MonitoringStack("monitoring", spec, k8s_provider=k8s_provider, **defaults)
 
     return run_program(program, project="aidc", stack="dev", config=CONFIG)
