@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from pathlib import Path
@@ -199,6 +200,40 @@ def test_rejects_duplicate_urn() -> None:
 
     with pytest.raises(Exception, match="(?i)duplicate"):
         plan_of(program)
+
+
+def test_failed_run_leaves_nothing_to_the_next() -> None:
+    """A run that fails mid-registration leaves failed Outputs behind in the SDK; the next run
+    in the same process (the test suite, a notebook) still plans cleanly."""
+    def failing() -> None:
+        gcp.projects.Service("twice", service="a.googleapis.com")
+        gcp.projects.Service("twice", service="b.googleapis.com")
+
+    with pytest.raises(Exception, match="(?i)duplicate"):
+        plan_of(failing)
+    assert len(plan_of(nested_program).resources) > 1
+
+
+def test_collector_paused_only_for_the_run() -> None:
+    """The engine pauses the cyclic garbage collector while a program runs, and hands it back
+    as it found it, whether the run succeeds or fails."""
+    seen: list[bool] = []
+
+    def program() -> None:
+        seen.append(gc.isenabled())
+        gcp.projects.Service("svc", service="a.googleapis.com")
+
+    plan_of(program)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ZeroDivisionError):
+        plan_of(lambda: 1 / 0)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan_of(program)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(("wire", "plain"), [
