@@ -5,10 +5,12 @@
 
 For each stack, `aidc plan <stack> --json FILE` (the shipped stacks) or `aidc plan --stack-file
 FILE --json FILE` (synthetic stacks, see bench/synthetic.py) runs in a fresh process; its Plan
-JSON is replayed by a plain `python` process that registers exactly those resources (same types,
-names, parents, dependencies, protection, inputs and declared properties) under
-`pulumi.runtime.set_mocks` with a trivial echoing Mocks and no aidc code. Whole process against
-whole process, each measured `--repeat` times (interleaved), median taken.
+JSON is replayed by bench/floor.py, a plain `python` process that registers exactly those
+resources (same types, names, parents, dependencies, protection, inputs and declared properties)
+under `pulumi.runtime.set_mocks` with a trivial echoing Mocks and no aidc code, in two ways:
+the SDK floor (generic `pulumi.CustomResource`) and the typed floor (the provider SDK classes,
+pulumi_gcp.storage.Bucket etc., which every Pulumi Python program imports and aidc must use).
+Whole process against whole process, each measured `--repeat` times (interleaved), median.
 
 Targets (printed, never asserted): aidc within 1.3x of the floor, and linear growth (the cost
 per resource at 5,000 about the same as at 1,000).
@@ -32,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import REPO, write_floor, write_synthetic  # noqa: E402
 
+FLOOR = REPO / "bench" / "floor.py"
+
 PYTHON = Path(sys.executable)
 AIDC = REPO / ".venv" / "bin" / "aidc"
 TARGET_RATIO = 1.3
@@ -53,47 +57,48 @@ def timed(cmd: list[str]) -> tuple[float, str]:
     return elapsed, result.stdout
 
 
+FLOORS = ("sdk", "typed")
+
+
 @dataclass
 class Row:
     stack: str
     resources: int = 0
-    aidc: list[float] = field(default_factory=list)
-    floor: list[float] = field(default_factory=list)
+    runs: dict[str, list[float]] = field(default_factory=lambda: {"aidc": [], "sdk": [],
+                                                                   "typed": []})
 
-    @property
-    def aidc_s(self) -> float:
-        return statistics.median(self.aidc)
+    def seconds(self, who: str) -> float:
+        return statistics.median(self.runs[who])
 
-    @property
-    def floor_s(self) -> float:
-        return statistics.median(self.floor)
+    def ratio(self, floor: str) -> float:
+        return self.seconds("aidc") / self.seconds(floor)
 
-    @property
-    def ratio(self) -> float:
-        return self.aidc_s / self.floor_s
-
-    def per_resource_ms(self, seconds: float) -> float:
-        return 1000 * seconds / self.resources
+    def per_resource_ms(self, who: str) -> float:
+        return 1000 * self.seconds(who) / self.resources
 
 
 def measure(name: str, plan_args: list[str], work: Path, repeat: int) -> Row:
-    """Interleave aidc and floor runs; the first aidc run's Plan JSON defines the floor."""
+    """Interleave aidc and both floors; the first aidc run's Plan JSON defines the floors."""
     row = Row(name)
     plan_json = work / f"plan-{name}.json"
-    floor_cmd: list[str] | None = None
+    floor_cmds: dict[str, list[str]] = {}
     for _ in range(repeat):
         seconds, _ = timed([*aidc_command(), "plan", *plan_args, "--json", str(plan_json)])
-        row.aidc.append(seconds)
-        if floor_cmd is None:
-            program, data = write_floor(work, name, plan_json)
-            floor_cmd = [str(PYTHON), str(program), str(data)]
+        row.runs["aidc"].append(seconds)
+        if not floor_cmds:
+            data = write_floor(work, name, plan_json)
             row.resources = len(json.loads(data.read_text())["resources"])
-        seconds, out = timed(floor_cmd)
-        if int(out.split()[-1]) != row.resources:
-            raise SystemExit(f"floor registered {out.strip()} resources, expected {row.resources}")
-        row.floor.append(seconds)
-    print(f"  {name:<14} {row.resources:>6} resources  aidc {row.aidc_s:6.2f}s  "
-          f"floor {row.floor_s:6.2f}s", flush=True)
+            floor_cmds = {"sdk": [str(PYTHON), str(FLOOR), str(data)],
+                          "typed": [str(PYTHON), str(FLOOR), str(data), "--typed"]}
+        for floor, cmd in floor_cmds.items():
+            seconds, out = timed(cmd)
+            if int(out.split()[-1]) != row.resources:
+                raise SystemExit(f"{floor} floor registered {out.strip()} resources, "
+                                 f"expected {row.resources}")
+            row.runs[floor].append(seconds)
+    print(f"  {name:<14} {row.resources:>6} resources  aidc {row.seconds('aidc'):6.2f}s  "
+          f"SDK floor {row.seconds('sdk'):6.2f}s  typed floor {row.seconds('typed'):6.2f}s",
+          flush=True)
     return row
 
 
@@ -128,45 +133,59 @@ def startup(repeat: int) -> dict[str, float]:
             for k, code in probes.items()}
 
 
+def verdict(rows: list[Row], floor: str) -> str:
+    worst = max(rows, key=lambda r: r.ratio(floor))
+    met = [r for r in rows if r.ratio(floor) <= TARGET_RATIO]
+    if len(met) == len(rows):
+        return f"met at every size (worst {worst.ratio(floor):.2f}x on {worst.stack})"
+    smallest = min((r.resources for r in met), default=None)
+    missed = [r for r in rows if r.ratio(floor) > TARGET_RATIO]
+    where = ", ".join(f"{r.stack} {r.ratio(floor):.2f}x" for r in missed)
+    return ("NOT met" + (f" below {smallest} resources" if smallest else "") + f" ({where})")
+
+
 def report(rows: list[Row], synthetic: list[Row], fixed: dict[str, float]) -> None:
-    header = (f"{'stack':<14} {'resources':>9} {'aidc s':>8} {'floor s':>8} {'ratio':>6} "
-              f"{'aidc ms/res':>12} {'floor ms/res':>13}")
+    header = (f"{'stack':<14} {'resources':>9} {'aidc s':>7} {'SDK s':>7} {'typed s':>8} "
+              f"{'vs SDK':>7} {'vs typed':>9} {'aidc ms/res':>12} {'SDK ms/res':>11}")
     print()
     print(header)
     print("-" * len(header))
     for row in rows:
-        print(f"{row.stack:<14} {row.resources:>9} {row.aidc_s:>8.2f} {row.floor_s:>8.2f} "
-              f"{row.ratio:>5.2f}x {row.per_resource_ms(row.aidc_s):>12.2f} "
-              f"{row.per_resource_ms(row.floor_s):>13.2f}")
+        print(f"{row.stack:<14} {row.resources:>9} {row.seconds('aidc'):>7.2f} "
+              f"{row.seconds('sdk'):>7.2f} {row.seconds('typed'):>8.2f} "
+              f"{row.ratio('sdk'):>6.2f}x {row.ratio('typed'):>8.2f}x "
+              f"{row.per_resource_ms('aidc'):>12.2f} {row.per_resource_ms('sdk'):>11.2f}")
     print()
     print("Fixed start-up (fresh process, median): " + ", ".join(
         f"{k} {v:.2f}s" for k, v in fixed.items()))
 
     if not rows:
         return
-    worst = max(rows, key=lambda r: r.ratio)
-    print(f"Target: aidc within {TARGET_RATIO}x of the floor -> "
-          f"{'met' if worst.ratio <= TARGET_RATIO else 'NOT met'} "
-          f"(worst {worst.ratio:.2f}x on {worst.stack}; "
-          f"best {min(r.ratio for r in rows):.2f}x)")
+    print(f"Target: aidc within {TARGET_RATIO}x of the floor")
+    print(f"  vs the typed floor (same provider SDK classes): {verdict(rows, 'typed')}")
+    print(f"  vs the SDK floor (generic CustomResource, no provider SDK imported): "
+          f"{verdict(rows, 'sdk')}")
 
     if len(synthetic) < 2:
         return
     print()
     print("Linearity (synthetic stacks): seconds per resource, and marginal ms per added resource")
     for row in synthetic:
-        print(f"  {row.resources:>6} resources: aidc {row.aidc_s / row.resources * 1000:7.2f} ms/res"
-              f"   floor {row.floor_s / row.resources * 1000:7.2f} ms/res")
+        print(f"  {row.resources:>6} resources: aidc {row.per_resource_ms('aidc'):7.2f} ms/res"
+              f"   SDK floor {row.per_resource_ms('sdk'):7.2f} ms/res"
+              f"   typed floor {row.per_resource_ms('typed'):7.2f} ms/res")
     for a, b in zip(synthetic, synthetic[1:]):
-        da = (b.aidc_s - a.aidc_s) / (b.resources - a.resources) * 1000
-        df = (b.floor_s - a.floor_s) / (b.resources - a.resources) * 1000
-        print(f"  marginal {a.resources}->{b.resources}: aidc {da:.2f} ms/res, floor {df:.2f} ms/res, "
-              f"ratio {da / df:.2f}x")
+        added = b.resources - a.resources
+        marginal = {who: (b.seconds(who) - a.seconds(who)) / added * 1000
+                    for who in ("aidc", *FLOORS)}
+        print(f"  marginal {a.resources}->{b.resources}: aidc {marginal['aidc']:.2f} ms/res, "
+              f"SDK floor {marginal['sdk']:.2f}, typed floor {marginal['typed']:.2f} "
+              f"(aidc/SDK {marginal['aidc'] / marginal['sdk']:.2f}x)")
     small, large = synthetic[-2], synthetic[-1]
-    growth = (large.aidc_s / large.resources) / (small.aidc_s / small.resources)
-    floor_growth = (large.floor_s / large.resources) / (small.floor_s / small.resources)
-    print(f"Per-resource cost at {large.resources} vs {small.resources}: aidc {growth:.2f}x, "
-          f"floor {floor_growth:.2f}x (target: linear growth, i.e. about 1.0x or less)")
+    growth = {who: (large.seconds(who) / large.resources) / (small.seconds(who) / small.resources)
+              for who in ("aidc", "sdk")}
+    print(f"Per-resource cost at {large.resources} vs {small.resources}: aidc {growth['aidc']:.2f}x, "
+          f"SDK floor {growth['sdk']:.2f}x (target: linear growth, i.e. about 1.0x or less)")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Synthetic stacks for bench/plan.py, and the "floor" program that replays a recorded plan.
+"""Synthetic stacks for bench/plan.py, and the data the floor (bench/floor.py) replays.
 
 The aidc side is an ordinary stack file: the dev stack (cluster, GPU and TPU pools, network,
 KMS, Filestore) plus as many data buckets as it takes to reach a target resource count. It goes
@@ -8,11 +8,13 @@ exactly as a user's plan does. Every bucket brings its own children through the 
 classifications, lifecycle rules and retention so the specs are not all alike.
 
 The floor is the bare Pulumi mock runtime registering the same resources: the Plan JSON of the
-aidc run gives each resource's type, name, parent, dependencies, protection and inputs; for
-custom resources the declared properties of the pulumi_gcp class (inputs and outputs, the same
-keys a typed resource hands the SDK) are added with None, so the SDK does the same work per
-resource. It runs in a plain `python` process under `pulumi.runtime.set_mocks` with a trivial
-Mocks that echoes inputs: no aidc import, no config, no validation.
+aidc run gives each resource's type, name, parent, dependencies, protection and inputs. Two
+floors replay it, each in a plain `python` process with a Mocks that echoes inputs (no aidc
+import, no config, no validation):
+- SDK floor: `pulumi.CustomResource` with the type token, the recorded inputs and, as None, the
+  other properties the provider SDK class declares (the keys a typed resource hands the SDK).
+- typed floor: the provider SDK's own class (pulumi_gcp.storage.Bucket, ...) built from the
+  recorded inputs; it also pays for importing those classes, as every Pulumi program does.
 """
 
 from __future__ import annotations
@@ -73,23 +75,60 @@ def write_synthetic(directory: Path, name: str, buckets: int) -> Path:
 
 
 @functools.cache
-def declared_properties(type_token: str) -> tuple[str, ...]:
-    """The engine names of every property the pulumi_gcp class declares for this type (what a
-    typed resource passes to the SDK, outputs as None); empty for types it does not know."""
+def provider_class(type_token: str) -> tuple[str, str] | None:
+    """(module, class) of the provider SDK class behind a resource type, e.g.
+    gcp:storage/bucket:Bucket -> (pulumi_gcp.storage, Bucket); None where there is none."""
     try:
         package, module_path, cls_name = type_token.split(":")
-        if package != "gcp":
-            return ()
-        module = importlib.import_module(f"pulumi_gcp.{module_path.split('/')[0]}")
-        cls = getattr(module, cls_name)
-    except (ValueError, ImportError, AttributeError):
-        return ()
-    names = []
+    except ValueError:
+        return None
+    if package == "pulumi" and module_path == "providers":
+        package, module_path, cls_name = cls_name, "", "Provider"
+    sdk = {"gcp": "pulumi_gcp", "kubernetes": "pulumi_kubernetes"}.get(package)
+    if sdk is None:
+        return None
+    parts = [part.split(".")[0] for part in module_path.split("/") if part]
+    if package == "gcp":
+        parts = parts[:1]  # gcp:storage/bucket:Bucket: the second part names the file
+    module = ".".join([sdk, *parts])
+    try:
+        cls = getattr(importlib.import_module(module), cls_name)
+    except (ImportError, AttributeError):
+        return None
+    return (module, cls_name) if isinstance(cls, type) else None
+
+
+def _engine_names(cls: type) -> dict[str, str]:
+    """Engine (camelCase) name -> Python name of every property the class declares."""
+    names: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
-        for attr in vars(klass).values():
+        for py_name, attr in vars(klass).items():
             if isinstance(attr, property) and hasattr(attr.fget, "_pulumi_name"):
-                names.append(attr.fget._pulumi_name)
-    return tuple(dict.fromkeys(names))
+                names[attr.fget._pulumi_name] = py_name
+    return names
+
+
+def _resolve(type_token: str) -> type | None:
+    found = provider_class(type_token)
+    return getattr(importlib.import_module(found[0]), found[1]) if found else None
+
+
+@functools.cache
+def declared_properties(type_token: str) -> tuple[str, ...]:
+    """The engine names of every property the provider SDK class declares for this type (what a
+    typed resource passes to the SDK, outputs as None); empty for types it does not know."""
+    cls = _resolve(type_token)
+    return tuple(_engine_names(cls)) if cls is not None else ()
+
+
+@functools.cache
+def input_names(type_token: str) -> dict[str, str]:
+    """Engine name -> keyword of the typed constructor, for the inputs its Args class takes."""
+    found = provider_class(type_token)
+    if found is None:
+        return {}
+    args_cls = getattr(importlib.import_module(found[0]), f"{found[1]}Args", None)
+    return _engine_names(args_cls) if isinstance(args_cls, type) else {}
 
 
 def floor_data(plan: dict[str, Any]) -> dict[str, Any]:
@@ -118,66 +157,25 @@ def floor_data(plan: dict[str, Any]) -> dict[str, Any]:
     index = {r["urn"]: i for i, r in enumerate(ordered)}
     out = []
     for res in ordered:
-        props = None
+        props = kwargs = typed = None
         if res["custom"]:
             props = {name: None for name in declared_properties(res["type"])}
             props.update(res["inputs"])
+            names = input_names(res["type"])
+            if names and set(res["inputs"]) <= set(names):
+                typed = provider_class(res["type"])
+                kwargs = {names[key]: value for key, value in res["inputs"].items()}
         out.append({
             "type": res["type"], "name": res["name"], "custom": res["custom"],
             "parent": index.get(res["parent"]), "protect": bool(res.get("protect")),
             "deps": sorted(index[d] for d in res["dependencies"] if d in index),
-            "props": props,
+            "props": props, "class": typed, "kwargs": kwargs,
         })
     return {"project": plan["project"], "stack": plan["stack"], "resources": out}
 
 
-FLOOR_PROGRAM = '''\
-"""Floor: the bare Pulumi mock runtime registering a recorded plan's resources (no aidc)."""
-import json
-import sys
-
-import pulumi
-from pulumi.runtime import Mocks, set_mocks, test as pulumi_test
-
-
-class EchoMocks(Mocks):
-    def new_resource(self, args):
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args):
-        return dict(args.args)
-
-
-with open(sys.argv[1]) as fh:
-    data = json.load(fh)
-set_mocks(EchoMocks(), project=data["project"], stack=data["stack"], preview=True)
-
-
-@pulumi_test
-def program():
-    made = []
-    for res in data["resources"]:
-        parent = made[res["parent"]] if res["parent"] is not None else None
-        opts = pulumi.ResourceOptions(parent=parent, protect=res["protect"],
-                                      depends_on=[made[i] for i in res["deps"]])
-        if res["custom"]:
-            made.append(pulumi.CustomResource(res["type"], res["name"], res["props"], opts))
-        else:
-            component = pulumi.ComponentResource(res["type"], res["name"], None, opts)
-            component.register_outputs({})
-            made.append(component)
-    print(len(made))
-
-
-program()
-'''
-
-
-def write_floor(directory: Path, name: str, plan_json: Path) -> tuple[Path, Path]:
-    """The floor program and its data file for a recorded plan."""
-    program = directory / "floor.py"
-    if not program.exists():
-        program.write_text(FLOOR_PROGRAM)
+def write_floor(directory: Path, name: str, plan_json: Path) -> Path:
+    """The floor's data file (for bench/floor.py) for a recorded plan."""
     data = directory / f"floor-{name}.json"
     data.write_text(json.dumps(floor_data(json.loads(plan_json.read_text()))))
-    return program, data
+    return data
