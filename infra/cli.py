@@ -6,6 +6,7 @@ traceback (unless --debug). Files are written whole or not at all.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections import Counter
@@ -278,6 +279,16 @@ app.add_typer(transfer_app, name="transfer")
 
 def main() -> None:
     """Entry point: user errors exit 2 with a message; tracebacks only with --debug."""
+    try:
+        _run_app()
+    finally:
+        # The process ends here. Without this, interpreter shutdown runs the cyclic collector
+        # over everything a plan loaded (pulumi_gcp's classes, every resource): about 1 s of a
+        # 2.6 s `aidc plan dev`, to free memory the OS takes back anyway.
+        gc.freeze()
+
+
+def _run_app() -> None:
     try:
         rc = app(standalone_mode=False)
     except AidcError as exc:
