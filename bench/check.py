@@ -4,9 +4,12 @@ synthetic stacks of bench/synthetic.py (~100/1,000/5,000 resources; `--quick` sk
     .venv/bin/python bench/check.py [--quick] [--repeat 3] [--keep DIR]
 
 Each run is the real `aidc check ... --format json --output F` in a fresh process (as a user runs
-it); the plan/policy split comes from the JSON report's `timings` (plan_seconds, policy_seconds,
-policy_start_seconds), the total is the process wall time. Median of `--repeat` runs.
-Target (printed, never asserted): policy time <= 30% of plan time on every stack size.
+it), next to the real `aidc plan ...` of the same stack (interleaved). `aidc check` sends each
+resource to the pack as it is registered, so most policy work overlaps the plan; what the check
+costs a user is its wall time minus the plan's. The JSON report's `timings` give the split inside
+the check (plan_seconds; policy_seconds = everything else: pack start, configure, the analysis
+left after the plan, stop). Median of `--repeat` runs.
+Target (printed, never asserted): the policy check adds <= 30% to the plan's time at every size.
 """
 
 from __future__ import annotations
@@ -64,9 +67,20 @@ def count_resources(report: dict) -> int:
     return 0
 
 
+def plan_wall(args: list[str]) -> float:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    cmd = [*aidc_command(), "plan", *args, "-q"]
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr}")
+    return time.perf_counter() - start
+
+
 def measure(name: str, args: list[str], work: Path, repeat: int) -> dict:
-    walls, plans, policies, starts, n = [], [], [], [], 0
+    walls, plan_walls, plans, policies, starts, n = [], [], [], [], [], 0
     for _ in range(repeat):
+        plan_walls.append(plan_wall(args))
         wall, report = run_check(args, work / f"check-{name}.json")
         t = report.get("timings", {})
         walls.append(wall)
@@ -77,27 +91,30 @@ def measure(name: str, args: list[str], work: Path, repeat: int) -> dict:
         n = count_resources(report)
     row = {"stack": name, "resources": n, "plan": statistics.median(plans),
            "policy": statistics.median(policies), "total": statistics.median(walls),
+           "plan_alone": statistics.median(plan_walls),
            "start": statistics.median(starts) if starts else None}
-    print(f"  {name:<14} {n:>6} resources  plan {row['plan']:6.2f}s  policy {row['policy']:6.2f}s  "
-          f"total {row['total']:6.2f}s", flush=True)
+    print(f"  {name:<14} {n:>6} resources  aidc plan {row['plan_alone']:6.2f}s  "
+          f"aidc check {row['total']:6.2f}s (plan {row['plan']:.2f}s + policy {row['policy']:.2f}s)",
+          flush=True)
     return row
 
 
 def report(rows: list[dict]) -> None:
-    header = (f"{'stack':<14} {'resources':>9} {'plan s':>8} {'policy s':>9} {'pack start s':>12} "
-              f"{'policy/plan':>11} {'policy res/s':>12} {'total s':>8}")
+    header = (f"{'stack':<14} {'resources':>9} {'plan s':>7} {'check s':>8} {'added':>7} "
+              f"{'in check: plan s':>16} {'policy s':>9} {'pack start s':>12} {'res/s':>7}")
     print("\n" + header + "\n" + "-" * len(header))
     for r in rows:
-        pct = 100 * r["policy"] / r["plan"] if r["plan"] else float("inf")
+        added = (r["total"] - r["plan_alone"]) / r["plan_alone"]
         rps = r["resources"] / r["policy"] if r["policy"] else float("inf")
         start = f"{r['start']:.2f}" if r["start"] is not None else "-"
-        print(f"{r['stack']:<14} {r['resources']:>9} {r['plan']:>8.2f} {r['policy']:>9.2f} "
-              f"{start:>12} {pct:>10.1f}% {rps:>12.0f} {r['total']:>8.2f}")
+        print(f"{r['stack']:<14} {r['resources']:>9} {r['plan_alone']:>7.2f} {r['total']:>8.2f} "
+              f"{added:>6.0%} {r['plan']:>16.2f} {r['policy']:>9.2f} {start:>12} {rps:>7.0f}")
     print()
     for r in rows:
-        ratio = r["policy"] / r["plan"] if r["plan"] else float("inf")
-        print(f"Target policy <= {TARGET:.0%} of plan on {r['stack']} ({r['resources']} resources): "
-              f"{'met' if ratio <= TARGET else 'NOT met'} ({ratio:.0%})")
+        added = (r["total"] - r["plan_alone"]) / r["plan_alone"]
+        print(f"Target: the policy check adds <= {TARGET:.0%} to the plan on {r['stack']} "
+              f"({r['resources']} resources): {'met' if added <= TARGET else 'NOT met'} "
+              f"(+{r['total'] - r['plan_alone']:.2f}s, {added:.0%})")
 
 
 def main() -> None:

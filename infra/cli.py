@@ -59,13 +59,14 @@ ProgramOpt = Annotated[Optional[Path], typer.Option(
     "--program", help="Another Pulumi Python program directory (default: stacks/).")]
 
 
-def _plan(stack: str | None, stack_file: Path | None, program: Path | None = None):
+def _plan(stack: str | None, stack_file: Path | None, program: Path | None = None,
+          on_resource=None):
     from infra.config import STACKS_DIR
     from infra.engine.planner import plan_stack, resolve_stack
 
     program_dir = program or STACKS_DIR
     name, path = resolve_stack(stack, stack_file, program_dir)
-    return plan_stack(name, path, program_dir=program_dir)
+    return plan_stack(name, path, program_dir=program_dir, on_resource=on_resource)
 
 
 @app.command()
@@ -115,22 +116,25 @@ def check(
 ) -> None:
     """Plan offline (or read --plan), run the policy pack over the analyzer protocol, report.
     Exit 0: no mandatory violation; 1: at least one; 2: bad input or a pack that fails to start."""
-    from infra.check import run_check, timed_plan
+    from infra.check import run_check
     from infra.config import STACKS_DIR
     from infra.engine.plan import Plan
-    from infra.engine.planner import resolve_stack
+    from infra.engine.planner import project_name, resolve_stack
     from infra.report import FORMATS, render
 
     if fmt not in FORMATS:
         raise AidcError(f"--format {fmt!r}: accepted formats are {', '.join(FORMATS)}")
     if plan_path is not None:
-        plan, seconds = timed_plan(lambda: Plan.read(plan_path))
+        saved = Plan.read(plan_path)
         if stack_file is None and stack:
             stack_file = resolve_stack(stack, None, program or STACKS_DIR)[1]
+        result = run_check(lambda _: saved, project=saved.project, stack=saved.stack,
+                           stack_file=stack_file, pack_dir=policy_pack)
     else:
         name, stack_file = resolve_stack(stack, stack_file, program or STACKS_DIR)
-        plan, seconds = timed_plan(lambda: _plan(name, stack_file, program))
-    result = run_check(plan, stack_file=stack_file, pack_dir=policy_pack, plan_seconds=seconds)
+        result = run_check(lambda submit: _plan(name, stack_file, program, on_resource=submit),
+                           project=project_name(), stack=name, stack_file=stack_file,
+                           pack_dir=policy_pack)
     source = str(stack_file) if stack_file is not None else None
     _write_or_print(render(result, fmt, source_file=source), output)
     if output is not None and fmt != "text":

@@ -35,8 +35,9 @@ def _load(module: str) -> ModuleType:
 
 
 pack = _load("pack")
-if os.environ.get("AIDC_POLICY_DECODE_CACHE", "1") != "0":  # "0": measure the SDK unaided
+if os.environ.get("AIDC_POLICY_SPEEDUPS", "1") != "0":  # "0": the SDK unaided, to compare
     pack.install_decode_cache()
+    pack.install_type_index(pack.resource_types_by_policy())
 
 PolicyPack(
     name=pack.PACK_NAME,

@@ -226,9 +226,10 @@ def test_provider_reference_splits_urn_and_id() -> None:
     assert driver._urn_type_name(urn) == ("pulumi:providers:gcp", "default")
 
 
-def test_decode_cache_does_not_change_any_verdict(monkeypatch) -> None:
-    """The pack's decode-once optimisation is invisible: with and without it, a plan holding
-    every failing case (and an unknown value) gets the same violations and diagnostics."""
+def test_pack_speedups_do_not_change_any_verdict(monkeypatch) -> None:
+    """The pack's speed-ups (decode once per request, run only the policies of the resource's
+    type) are invisible: with and without them, a plan holding every failing case (and an
+    unknown value) gets the same violations, diagnostics and "not applicable" answers."""
     from tests import test_policies
 
     cases = [c for m in test_policies.CASE_MODULES for c in m.CASES if c.config is None]
@@ -237,12 +238,65 @@ def test_decode_cache_does_not_change_any_verdict(monkeypatch) -> None:
     unknown = resource(FIREWALL, "unknown", {"sourceRanges": "[unknown]"})
     plan = plan_of(*subjects, unknown)
 
-    def verdict() -> tuple[list, list]:
+    def verdict() -> tuple[list, list, list]:
         with PolicyAnalyzer() as running:
             result = running.check(plan)
-        return sorted(map(repr, result.violations)), sorted(map(repr, result.diagnostics))
+            not_applicable = sorted(running.last_not_applicable)
+        return (sorted(map(repr, result.violations)), sorted(map(repr, result.diagnostics)),
+                not_applicable)
 
-    cached = verdict()
-    monkeypatch.setenv("AIDC_POLICY_DECODE_CACHE", "0")
-    assert verdict() == cached
-    assert len(cached[0]) > len(cases) and cached[1]
+    fast = verdict()
+    monkeypatch.setenv("AIDC_POLICY_SPEEDUPS", "0")
+    assert verdict() == fast
+    assert len(fast[0]) > len(cases) and fast[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# streaming: Analyze while the plan is built, through the forwarder process
+
+
+def test_forwarder_frames_round_trip() -> None:
+    """Frames carry key, status and payload; a truncated last frame is dropped, not misread."""
+    import io
+
+    from infra.engine import forward
+
+    buf = io.BytesIO()
+    forward.write_frame(buf, 0, 0, b"first")
+    forward.write_frame(buf, 7, 14, b"")
+    forward.write_frame(buf, 2, 0, b"cut short")
+    whole = buf.getvalue()
+    assert list(forward.read_frames(io.BytesIO(whole[:-3]))) == [(0, 0, b"first"), (7, 14, b"")]
+    assert list(forward.read_frames(io.BytesIO(whole)))[-1] == (2, 0, b"cut short")
+
+
+def test_streamed_resources_get_the_same_verdict(monkeypatch) -> None:
+    """Resources submitted as they register are judged exactly as a finished plan is, and a
+    forwarder that dies mid-plan only means `check` asks the pack itself."""
+    from tests import test_policies
+
+    cases = [c for m in test_policies.CASE_MODULES for c in m.CASES if c.config is None]
+    plan = plan_of(*(resource(c.type, f"case-{i}", c.changes, inputs=c.inputs,
+                              property_dependencies=c.deps) for i, c in enumerate(cases)))
+
+    def verdict(result) -> list[str]:
+        return sorted(map(repr, result.violations))
+
+    with PolicyAnalyzer(project=plan.project, stack=plan.stack) as running:
+        after = running.check(plan)
+        running.begin(project=plan.project, stack=plan.stack)
+        for r in plan.resources:
+            running.submit(r)
+        streamed = running.check(plan)
+        running.begin(project=plan.project, stack=plan.stack)
+        half = len(plan.resources) // 2
+        for r in plan.resources[:half]:
+            running.submit(r)
+        running._session.forwarder.kill()  # noqa: SLF001
+        for r in plan.resources[half:]:
+            running.submit(r)
+        broken = running.check(plan)
+    customs = sum(r.custom for r in plan.resources)
+    assert streamed.timings["policy_analyzed_during_plan"] == customs
+    assert after.timings["policy_analyzed_during_plan"] == 0
+    assert verdict(streamed) == verdict(after) == verdict(broken) and verdict(after)

@@ -64,6 +64,24 @@ def test_saved_plan_checks_the_same_and_sarif_validates(tmp_path: Path) -> None:
     assert len(run["tool"]["driver"]["rules"]) >= 40 and run["results"]
 
 
+def test_streamed_check_judges_as_the_saved_plan_does(tmp_path: Path) -> None:
+    """`aidc check STACK` sends resources to the pack while planning; the verdict is exactly
+    that of `aidc check --plan` on the same plan, analyzed after the fact."""
+    plan = tmp_path / "plan.json"
+    assert run_aidc("plan", "--program", INSECURE, "insecure", "--json", plan, "-q").returncode == 0
+    streamed, saved = tmp_path / "streamed.json", tmp_path / "saved.json"
+    assert run_aidc("check", "--program", INSECURE, "insecure", "--format", "json",
+                    "--output", streamed).returncode == 1
+    assert run_aidc("check", "--plan", plan, "--stack-file", INSECURE / "Pulumi.insecure.yaml",
+                    "--format", "json", "--output", saved).returncode == 1
+    a, b = json.loads(streamed.read_text()), json.loads(saved.read_text())
+    key = lambda v: json.dumps(v, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, a["violations"])) == sorted(map(key, b["violations"]))
+    assert sorted(map(key, a["diagnostics"])) == sorted(map(key, b["diagnostics"]))
+    assert a["timings"]["policy_analyzed_during_plan"] > 0
+    assert b["timings"]["policy_analyzed_during_plan"] == 0
+
+
 def test_markdown_report_for_a_pull_request(tmp_path: Path) -> None:
     """Markdown has the verdict, a severity table and a Mermaid diagram of the components."""
     out = tmp_path / "r.md"

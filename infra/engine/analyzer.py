@@ -7,12 +7,16 @@ exactly as the engine reconciles it), ConfigureStack, Analyze once per custom re
 AnalyzeStack once, and turn the diagnostics into a `CheckResult`. So a pack that passes here
 passes under the Pulumi CLI, unchanged, and vice versa.
 
-    with PolicyAnalyzer() as analyzer:        # start the pack while the plan is being built
-        plan = ...
-        result = analyzer.check(plan, pack_config=settings.to_pack_config())
+    with PolicyAnalyzer(project=..., stack=...) as analyzer:
+        analyzer.begin(project=..., stack=..., pack_config=settings.to_pack_config())
+        plan = plan_stack(..., on_resource=analyzer.submit)   # Analyze as resources register
+        result = analyzer.check(plan)                        # the rest, AnalyzeStack, verdict
 
-`check_plan(plan)` does the same for one plan. The pack process is always stopped (terminate,
-then kill), on errors and on Ctrl-C too.
+Like the engine during a preview, `aidc check` sends each resource to Analyze as soon as it is
+registered, so the pack works while the plan is still being built; the calls go out through a
+forwarder process (infra/engine/forward.py) so that the plan does not pay for them. `check(plan)`
+alone (or `check_plan(plan)`, which also starts and stops the pack) analyzes a finished plan.
+The pack process is always stopped (terminate, then kill), on errors and on Ctrl-C too.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from infra.engine import forward
 from infra.engine.plan import STACK_TYPE, UNKNOWN_PLACEHOLDER, Plan, PlanResource
 from infra.engine.results import CheckResult, Diagnostic, PolicyInfo, Violation
 from infra.errors import AidcError
@@ -43,7 +48,7 @@ from infra.errors import AidcError
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
-CALL_TIMEOUT_SECONDS = 120.0
+CALL_TIMEOUT_SECONDS = forward.CALL_TIMEOUT_SECONDS
 # Requests in flight at once: enough to keep the pack's 4 worker threads busy while we encode
 # the next ones, few enough that a failure is reported promptly.
 MAX_IN_FLIGHT = 8
@@ -54,8 +59,7 @@ REFERENCE_PREFIXES = ("CIS-", "CKV", "PL:", "PULUMI:")
 WAIVED_HEADER = "waived by configuration"
 NOT_VERIFIABLE = "not verifiable at preview"
 
-_GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
-                 ("grpc.max_send_message_length", 400 * 1024 * 1024)]
+_GRPC_OPTIONS = forward.GRPC_OPTIONS
 _ENFORCEMENT_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -220,11 +224,24 @@ def _urn_type_name(urn: str) -> tuple[str, str]:
 
 
 class _Encoded:
-    """Each resource encoded once, shared by Analyze and AnalyzeStack."""
+    """Each resource encoded once, shared by Analyze and AnalyzeStack. Resources can be added
+    as they are registered: a provider is always registered before the resources using it."""
 
-    def __init__(self, plan: Plan) -> None:
-        self.by_urn = plan.by_urn()
+    def __init__(self, resources: Iterable[PlanResource] = ()) -> None:
+        self.by_urn: dict[str, PlanResource] = {}
+        self.structs: dict[str, struct_pb2.Struct] = {}
         self._providers: dict[str, analyzer_pb2.AnalyzerProviderResource | None] = {}
+        for r in resources:
+            self.add(r)
+
+    def add(self, r: PlanResource) -> struct_pb2.Struct:
+        self.by_urn[r.urn] = r
+        return self.struct(r)
+
+    def struct(self, r: PlanResource) -> struct_pb2.Struct:
+        if r.urn not in self.structs:
+            self.structs[r.urn] = _struct(r.inputs)
+        return self.structs[r.urn]
 
     def options(self, r: PlanResource) -> analyzer_pb2.AnalyzerResourceOptions:
         return analyzer_pb2.AnalyzerResourceOptions(
@@ -379,6 +396,56 @@ class _StartFailure(Exception):
     """Raised inside `_start`; `start` stops the pack first, then adds its stderr tail."""
 
 
+@dataclass
+class _Session:
+    """One check in progress: the reconciled config, and the resources sent to Analyze while
+    the plan was being built (through the forwarder process, see infra/engine/forward.py)."""
+
+    config: dict[str, tuple[str, dict[str, Any]]]
+    waivers: list[Any]
+    logs_before: int
+    configure_seconds: float
+    forwarder: subprocess.Popen[bytes] | None = None
+    encoded: _Encoded = field(default_factory=_Encoded)
+    sent: list[str] = field(default_factory=list)  # URNs, by forwarder key
+
+    def collect(self) -> dict[str, Any]:
+        """The AnalyzeResponse of each resource sent and answered; failed calls are left out
+        (`check` asks those again itself, and reports the error if it recurs)."""
+        proc, self.forwarder = self.forwarder, None
+        if proc is None:
+            return {}
+        answers: dict[str, Any] = {}
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.close()
+            for key, status, payload in forward.read_frames(proc.stdout):
+                if status == 0 and key < len(self.sent):
+                    answers[self.sent[key]] = analyzer_pb2.AnalyzeResponse.FromString(payload)
+        except (OSError, ValueError):
+            answers.clear()
+        finally:
+            _stop(proc)
+        return answers
+
+    def abandon(self) -> None:
+        proc, self.forwarder = self.forwarder, None
+        if proc is not None:
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
 class PolicyAnalyzer:
     """A running policy pack: start once, check many plans, always stopped on exit."""
 
@@ -402,6 +469,12 @@ class PolicyAnalyzer:
         self._stderr: deque[str] = deque(maxlen=200)
         self._stdout: deque[str] = deque(maxlen=200)
         self._threads: list[threading.Thread] = []
+        self._session: _Session | None = None
+        self._address = ""
+        self._beginner: threading.Thread | None = None
+        self._begin_error: BaseException | None = None
+        self._early: list[PlanResource] | None = None
+        self._submit_lock = threading.Lock()
 
     # -- lifecycle --
 
@@ -492,7 +565,8 @@ class PolicyAnalyzer:
         except ValueError:
             raise _StartFailure(f"printed {line[:120]!r} instead of its gRPC port") from None
 
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_GRPC_OPTIONS)
+        self._address = f"127.0.0.1:{port}"
+        self._channel = grpc.insecure_channel(self._address, options=_GRPC_OPTIONS)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         # The engine's first call. wait_for_ready (not channel_ready_future, whose polling thread
         # makes channel.close() take 200 ms) also waits for the server to accept connections.
@@ -513,6 +587,13 @@ class PolicyAnalyzer:
 
     def close(self) -> None:
         """Stop the pack: terminate, then kill; idempotent."""
+        beginner = self._beginner
+        if beginner is not None and beginner is not threading.current_thread():
+            beginner.join()  # let a start in progress finish, then stop it all
+            self._beginner = None
+        if self._session is not None:  # a plan that failed: stop its forwarder
+            session, self._session = self._session, None
+            session.abandon()
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -553,35 +634,114 @@ class PolicyAnalyzer:
 
     # -- checking --
 
-    def check(self, plan: Plan, *, pack_config: Mapping[str, Any] | None = None,
-              waivers: Iterable[Any] = ()) -> CheckResult:
-        """Configure the pack, analyze every resource and the stack; the verdict on `plan`."""
+    def begin(self, *, project: str, stack: str, pack_config: Mapping[str, Any] | None = None,
+              waivers: Iterable[Any] = (), stream: bool = True) -> None:
+        """Configure the pack for one check before the plan exists; with `stream`, `submit`
+        then sends each resource to Analyze as it is registered (as the engine does during a
+        preview) while the rest of the plan is still being built."""
         info = self.start()
-        waivers = list(waivers)
-        logs_before = len(self._engine.logs)
         t0 = time.perf_counter()
+        waivers = list(waivers)
         config = reconcile_config(info, pack_config, waivers)
         self._call("Configure", _configure_request(config))
-        self._configure_stack(plan)
-        t_config = time.perf_counter()
+        self._configure_stack(project, stack)
+        forwarder = subprocess.Popen(
+            [sys.executable, "-m", "infra.engine.forward", self._address],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL) if stream else None
+        self._session = _Session(config=config, waivers=waivers, forwarder=forwarder,
+                                 logs_before=len(self._engine.logs),
+                                 configure_seconds=time.perf_counter() - t0)
 
-        encoded = _Encoded(plan)
-        structs = {r.urn: _struct(r.inputs) for r in plan.resources}
+    def begin_in_background(self, *, project: str, stack: str,
+                            pack_config: Mapping[str, Any] | None = None) -> None:
+        """`start` and `begin` on a thread of their own, so the pack starts while the plan
+        does; what is submitted meanwhile is sent as soon as the pack is ready. A failure to
+        start is raised by `check` (or `close`)."""
+        self._early = []
+
+        def run() -> None:
+            try:
+                self.begin(project=project, stack=stack, pack_config=pack_config)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                self._begin_error = exc
+            with self._submit_lock:
+                early, self._early = self._early, None
+                for resource in early or ():
+                    self._submit(resource)
+
+        self._beginner = threading.Thread(target=run, daemon=True, name="policy-pack-start")
+        self._beginner.start()
+
+    def _wait_for_beginner(self) -> None:
+        beginner, self._beginner = self._beginner, None
+        if beginner is not None:
+            beginner.join()
+        error, self._begin_error = self._begin_error, None
+        if error is not None:
+            raise error
+
+    def submit(self, resource: PlanResource) -> None:
+        """Send one registered resource to Analyze now (through the forwarder process, so the
+        plan does not pay for the call); `check` collects the answers."""
+        with self._submit_lock:
+            if self._early is not None:  # the pack is still starting
+                self._early.append(resource)
+            else:
+                self._submit(resource)
+
+    def _submit(self, resource: PlanResource) -> None:
+        session = self._session
+        if session is None:
+            return
+        session.encoded.by_urn[resource.urn] = resource
+        proc = session.forwarder
+        if not resource.custom or proc is None or proc.stdin is None:
+            return
+        request = session.encoded.request(resource, session.encoded.struct(resource))
+        try:
+            forward.write_frame(proc.stdin, len(session.sent), 0, request.SerializeToString())
+        except OSError:  # the forwarder is gone: `check` asks for everything itself
+            session.abandon()
+            return
+        session.sent.append(resource.urn)
+
+    def check(self, plan: Plan, *, pack_config: Mapping[str, Any] | None = None,
+              waivers: Iterable[Any] = ()) -> CheckResult:
+        """Analyze every resource and the stack; the verdict on `plan`. Configures the pack
+        first unless `begin` did (then `pack_config` and `waivers` are those given there)."""
+        self._wait_for_beginner()
+        info = self.start()
+        t0 = time.perf_counter()
+        begun_earlier = self._session is not None
+        if not begun_earlier:
+            self.begin(project=plan.project, stack=plan.stack, pack_config=pack_config,
+                       waivers=waivers, stream=False)
+        session, self._session = self._session, None
+        assert session is not None
+        earlier = session.configure_seconds if begun_earlier else 0.0
+        t_config = time.perf_counter()
+        answers = session.collect()
+
+        encoded = session.encoded
+        for r in plan.resources:
+            encoded.add(r)
         customs = [r for r in plan.resources if r.custom]
-        responses = self._analyze_all(encoded, customs, structs)
+        responses = self._analyze_all(encoded, customs, answers)
         t_analyze = time.perf_counter()
         stack_response = self._call("AnalyzeStack", analyzer_pb2.AnalyzeStackRequest(
-            resources=[encoded.stack_resource(r, structs[r.urn]) for r in plan.resources]))
+            resources=[encoded.stack_resource(r, encoded.structs[r.urn]) for r in plan.resources]))
         t_stack = time.perf_counter()
 
+        config = session.config
         self.last_not_applicable = []
         violations, diagnostics = _interpret(
             plan, info, config, [(r.urn, resp) for r, resp in zip(customs, responses)]
             + [("", stack_response)], self.last_not_applicable)
-        violations = _mark_waivers(violations, config, waivers, plan)
+        violations = _mark_waivers(violations, config, session.waivers, plan)
         diagnostics += [  # what the pack logged as a warning or error while judging this plan
             Diagnostic(policy="", urn=urn, message=f"{info.name} logged: {message}")
-            for severity, message, urn in self._engine.since(logs_before)
+            for severity, message, urn in self._engine.since(session.logs_before)
             if severity >= engine_pb2.WARNING]
         effective = {name: level for name, (level, _) in config.items()}
         policies = [p.info(effective.get(p.name)) for p in info.policies]
@@ -589,15 +749,16 @@ class PolicyAnalyzer:
         return CheckResult(
             plan=plan, pack_name=info.name, policies=policies, violations=violations,
             diagnostics=diagnostics,
-            timings={"policy_seconds": t_end - t0,
-                     "policy_configure_seconds": t_config - t0,
+            timings={"policy_seconds": t_end - t0 + earlier,
+                     "policy_configure_seconds": t_config - t0 + earlier,
                      "policy_analyze_seconds": t_analyze - t_config,
                      "policy_stack_seconds": t_stack - t_analyze,
-                     "policy_start_seconds": self.start_seconds})
+                     "policy_start_seconds": self.start_seconds,
+                     "policy_analyzed_during_plan": float(len(answers))})
 
-    def _configure_stack(self, plan: Plan) -> None:
+    def _configure_stack(self, project: str, stack: str) -> None:
         request = analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=plan.stack, project=plan.project, dry_run=True)
+            stack=stack, project=project, dry_run=True)
         try:
             self._stub.ConfigureStack(request, timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as exc:
@@ -605,7 +766,9 @@ class PolicyAnalyzer:
                 raise self._rpc_error("ConfigureStack", exc) from None
 
     def _analyze_all(self, encoded: _Encoded, resources: Sequence[PlanResource],
-                     structs: Mapping[str, struct_pb2.Struct]) -> list[Any]:
+                     answered: Mapping[str, Any]) -> list[Any]:
+        """Every resource's AnalyzeResponse: those answered during the plan, the rest asked now
+        with a few in flight at once."""
         out: list[Any] = [None] * len(resources)
         pending: deque[tuple[int, Any]] = deque()
 
@@ -619,7 +782,10 @@ class PolicyAnalyzer:
                 raise self._rpc_error(f"Analyze({resources[i].urn})", exc) from None
 
         for i, r in enumerate(resources):
-            pending.append((i, self._stub.Analyze.future(encoded.request(r, structs[r.urn]),
+            if r.urn in answered:
+                out[i] = answered[r.urn]
+                continue
+            pending.append((i, self._stub.Analyze.future(encoded.request(r, encoded.structs[r.urn]),
                                                          timeout=CALL_TIMEOUT_SECONDS)))
             if len(pending) >= MAX_IN_FLIGHT:
                 collect()

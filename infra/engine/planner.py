@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
 from infra.config import STACKS_DIR, config_from_flat, read_stack_file, stack_file
-from infra.engine.plan import Plan
+from infra.engine.plan import Plan, PlanResource
 from infra.errors import AidcError
 from infra.engine.runner import program_from_dir, run_program
 
@@ -39,9 +40,11 @@ def resolve_stack(stack: str | None, stack_file_path: Path | None,
     return stack, stack_file(stack, program_dir)
 
 
-def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR) -> Plan:
+def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR,
+               on_resource: Callable[[PlanResource], None] | None = None) -> Plan:
     """Plan aidc's own program (config validated first, so a config error never produces half
-    a plan) or any other Pulumi Python program directory with its stack file's config."""
+    a plan) or any other Pulumi Python program directory with its stack file's config;
+    `on_resource` sees each resource as it is registered."""
     from infra.capacity import capacity_report
 
     if not (program_dir / "__main__.py").is_file():
@@ -51,7 +54,7 @@ def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR) -> Pla
     ours = program_dir.resolve() == STACKS_DIR.resolve()
     cfg = config_from_flat(flat, source=str(path)) if ours else None
     plan = run_program(program_from_dir(program_dir), project=project_name(), stack=stack,
-                       config=flat, secret_keys=secret_keys)
+                       config=flat, secret_keys=secret_keys, on_resource=on_resource)
     if cfg is not None:
         plan.extras["capacity"] = capacity_report(cfg)
     return plan

@@ -62,11 +62,14 @@ def _plain(value: Any) -> Any:
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The SDK's mock monitor, keeping every registration request as a PlanResource."""
+    """The SDK's mock monitor, keeping every registration request as a PlanResource (and
+    handing each to `on_record` as it is registered, e.g. to a policy pack)."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks,
+                 on_record: Callable[[PlanResource], None] | None = None) -> None:
         super().__init__(mocks)
         self.recorded: list[PlanResource] = []
+        self.on_record = on_record
         self._urns: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -86,7 +89,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                             "share a name under one parent; give each a distinct name")
         self._urns.add(response.urn)
         provider = request.provider.split("::")
-        self.recorded.append(PlanResource(
+        resource = PlanResource(
             urn=response.urn,
             type=request.type,
             name=request.name,
@@ -98,7 +101,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             protect=bool(request.protect),
             property_dependencies={k: sorted(set(v.urns))
                                    for k, v in request.propertyDependencies.items()},
-        ))
+        )
+        self.recorded.append(resource)
+        if self.on_record is not None:
+            self.on_record(resource)
         return response
 
 
@@ -232,6 +238,12 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Everything the run allocated is still in the youngest generation, and the next young
+        # collection would scan it all, then the next one again. Freezing and unfreezing moves
+        # it straight to the oldest generation (collected, like any old object, by the next
+        # full pass), at no scanning cost.
+        gc.freeze()
+        gc.unfreeze()
         if collecting:
             gc.enable()
 
@@ -244,8 +256,10 @@ def run_program(
     config: Mapping[str, Any],
     secret_keys: Iterable[str] = (),
     mocks: pulumi_mocks.Mocks | None = None,
+    on_resource: Callable[[PlanResource], None] | None = None,
 ) -> Plan:
-    """Run `program` as a Pulumi stack under mocks and return what it registered.
+    """Run `program` as a Pulumi stack under mocks and return what it registered
+    (`on_resource` sees each resource as it is registered).
 
     Exceptions the program raises propagate unchanged, so callers can tell a config error from
     an engine fault.
@@ -254,7 +268,7 @@ def run_program(
     if mocks is None:
         mocks = AidcMocks(project=str(flat.get("gcp:project", "project")),
                           region=str(flat.get("gcp:region", "us-central1")))
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, on_resource)
     with _collector_paused():
         _on_fresh_thread(lambda: _run_under_mocks(program, monitor, project=project, stack=stack,
                                                   config=flat, secret_keys=list(secret_keys)))
