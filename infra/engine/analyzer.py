@@ -38,6 +38,7 @@ from typing import Any
 import grpc
 import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf.message import DecodeError
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from infra.engine import forward
@@ -422,7 +423,7 @@ class _Session:
             for key, status, payload in forward.read_frames(proc.stdout):
                 if status == 0 and key < len(self.sent):
                     answers[self.sent[key]] = analyzer_pb2.AnalyzeResponse.FromString(payload)
-        except (OSError, ValueError):
+        except (OSError, ValueError, DecodeError):  # a broken forwarder: `check` asks itself
             answers.clear()
         finally:
             _stop(proc)
