@@ -35,6 +35,7 @@ def _load(module: str) -> ModuleType:
 
 
 pack = _load("pack")
+pack.exit_with_parent()
 if os.environ.get("AIDC_POLICY_SPEEDUPS", "1") != "0":  # "0": the SDK unaided, to compare
     pack.install_decode_cache()
     pack.install_type_index(pack.resource_types_by_policy())

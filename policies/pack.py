@@ -12,7 +12,9 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -370,3 +372,21 @@ def install_type_index(types_by_policy: Mapping[str, frozenset[str]]) -> bool:
 def resource_types_by_policy() -> dict[str, frozenset[str]]:
     """Each resource policy's name and the resource types it judges."""
     return {m.name: frozenset(m.resource_types) for m in POLICIES.values() if not m.stack}
+
+
+# --- never outlive the engine -----------------------------------------------------------------
+
+def exit_with_parent(poll_seconds: float = 0.5) -> threading.Thread:
+    """Exit this process once the process that started it (the engine, or `aidc check`) is
+    gone. The engine stops its analyzers on every normal path; this covers the one it cannot,
+    being killed outright, which would otherwise leave the pack serving forever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    watcher = threading.Thread(target=watch, daemon=True, name="exit-with-parent")
+    watcher.start()
+    return watcher

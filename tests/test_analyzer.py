@@ -300,3 +300,44 @@ def test_streamed_resources_get_the_same_verdict(monkeypatch) -> None:
     assert streamed.timings["policy_analyzed_during_plan"] == customs
     assert after.timings["policy_analyzed_during_plan"] == 0
     assert verdict(streamed) == verdict(after) == verdict(broken) and verdict(after)
+
+
+def test_pack_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """A parent killed outright (SIGKILL: no cleanup runs) does not leave the pack serving."""
+    import os
+    import signal
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(textwrap.dedent("""
+        import sys, time
+        from infra.engine.analyzer import PolicyAnalyzer
+        analyzer = PolicyAnalyzer()
+        analyzer.start()
+        print(analyzer.pid, flush=True)
+        time.sleep(600)
+    """))
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        pack_pid = int(parent.stdout.readline())
+        os.kill(pack_pid, 0)  # the pack is running
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(pack_pid):
+            time.sleep(0.1)
+        if _alive(pack_pid):
+            os.kill(pack_pid, signal.SIGKILL)
+            raise AssertionError("the pack outlived its killed parent")
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Running, i.e. neither gone nor a zombie waiting for whoever inherited it."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
