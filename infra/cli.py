@@ -11,12 +11,17 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from infra.errors import AidcError
 from infra.transfer.cli import app as transfer_app
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from infra.engine.plan import Plan, PlanResource
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Plan, check and inspect aidc stacks offline (no cloud credentials).")
@@ -60,7 +65,7 @@ ProgramOpt = Annotated[Optional[Path], typer.Option(
 
 
 def _plan(stack: str | None, stack_file: Path | None, program: Path | None = None,
-          on_resource=None):
+          on_resource: Callable[[PlanResource], None] | None = None) -> Plan:
     from infra.config import STACKS_DIR
     from infra.engine.planner import plan_stack, resolve_stack
 
