@@ -16,6 +16,11 @@ from typing import Any
 
 from .metadata import CLASSIFICATION_LABEL, CLASSIFICATIONS
 
+# Subnet purposes that hold no VMs (proxies, PSC, NAT): no VM traffic to log or route.
+NO_VM_SUBNET_PURPOSES = frozenset({
+    "REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "INTERNAL_HTTPS_LOAD_BALANCER",
+    "PRIVATE_SERVICE_CONNECT", "PRIVATE_NAT",
+})
 PUBLIC_MEMBERS = frozenset({"allusers", "allauthenticatedusers", "principalset://goog/public:all"})
 TRUE_STRINGS = frozenset({"true", "1", "yes", "y", "on"})
 FALSE_STRINGS = frozenset({"false", "0", "no", "n", "off"})

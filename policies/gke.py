@@ -1,4 +1,5 @@
-"""GKE hardening: node identity, Workload Identity, authentication, shielded and updated nodes.
+"""GKE hardening: node identity, Workload Identity, authentication, shielded and updated nodes,
+admission of attested images, node images, security posture.
 
 Each rule is `rule(args, config) -> Iterator[message]`.
 """
@@ -15,6 +16,10 @@ _BROAD_SCOPES = frozenset({"cloud-platform", "compute", "devstorage.full_control
                            "devstorage.read_write", "iam"})
 _SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 _EXPOSED_MODES = frozenset({"GCE_METADATA", "MODE_UNSPECIFIED", "UNSPECIFIED"})
+# The provider offers DISABLED and PROJECT_SINGLETON_POLICY_ENFORCE; the API also has the
+# policy-bindings modes (CIS GKE: "or policy bindings").
+_ENFORCING_BINAUTHZ = frozenset({"PROJECT_SINGLETON_POLICY_ENFORCE", "POLICY_BINDINGS",
+                                 "POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE"})
 
 
 def node_sa_not_default(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -107,6 +112,39 @@ def gke_release_channel_autoupgrade(args: Any, config: Mapping[str, Any]) -> Ite
         yield from _management(f"nodePools[{name}].", get(pool, "management", default={}))
 
 
+def gke_binary_authorization(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """G7: Binary Authorization admits only attested images (CIS GKE 5.10.5)."""
+    block = get(args.props, "binaryAuthorization", default={})
+    mode = get(block, "evaluationMode")
+    if mode in _ENFORCING_BINAUTHZ or (mode is None and is_true(get(block, "enabled"))):
+        return
+    yield (f"binaryAuthorization.evaluationMode is {mode}" if mode else
+           "binaryAuthorization is not set") + ": any image can run on the cluster"
+
+
+def gke_no_alpha(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """G8: alpha clusters get no upgrades or SLA and are deleted after 30 days."""
+    if is_true(get(args.props, "enableKubernetesAlpha")):
+        yield "enableKubernetesAlpha is true: an alpha cluster (no SLA, auto-deleted in 30 days)"
+
+
+def gke_cos_containerd(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """G9: Container-Optimized OS is the hardened, minimal node image (CIS GKE 5.5.1)."""
+    for where, block in node_configs(args.resource_type, args.props):
+        image = get(block, "imageType")
+        if image is not None and str(image).upper() != "COS_CONTAINERD":
+            yield f"{where}.imageType is {image}: nodes do not run Container-Optimized OS"
+
+
+def gke_security_posture(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """G10: the security posture dashboard reports workload misconfigurations and CVEs."""
+    block = get(args.props, "securityPostureConfig", default={})
+    if get(block, "mode") == "DISABLED":
+        yield "securityPostureConfig.mode is DISABLED: no workload configuration audit"
+    if get(block, "vulnerabilityMode") == "VULNERABILITY_DISABLED":
+        yield "securityPostureConfig.vulnerabilityMode is VULNERABILITY_DISABLED: no CVE scanning"
+
+
 RULES = {
     "G1": node_sa_not_default,
     "G2": workload_identity_and_scopes,
@@ -114,4 +152,8 @@ RULES = {
     "G4": gke_shielded_nodes,
     "G5": gke_secure_boot_integrity,
     "G6": gke_release_channel_autoupgrade,
+    "G7": gke_binary_authorization,
+    "G8": gke_no_alpha,
+    "G9": gke_cos_containerd,
+    "G10": gke_security_posture,
 }

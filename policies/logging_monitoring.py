@@ -9,13 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._util import as_list, at_least, classification, get, is_false, is_true
+from ._util import NO_VM_SUBNET_PURPOSES, as_list, at_least, classification, get, is_false, is_true
 from .metadata import NOTIFICATION_CHANNEL, meta
 
-_EXEMPT_SUBNET_PURPOSES = frozenset({
-    "REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "INTERNAL_HTTPS_LOAD_BALANCER",
-    "PRIVATE_SERVICE_CONNECT", "PRIVATE_NAT",
-})
 
 
 def gke_logging_monitoring(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -39,10 +35,19 @@ def gke_logging_monitoring(args: Any, config: Mapping[str, Any]) -> Iterator[str
 def subnet_flow_logs(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """L2: flow logs are the only record of who talked to the data plane (CIS 3.8)."""
     purpose = get(args.props, "purpose", default=meta("L2").default("purpose"))
-    if purpose in _EXEMPT_SUBNET_PURPOSES:
+    if purpose in NO_VM_SUBNET_PURPOSES:
         args.not_applicable(f"{purpose} subnets carry no VM traffic to log")
     if get(args.props, "logConfig") is None:
         yield "logConfig is not set: VPC flow logs are off"
+
+
+def firewall_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L3: without firewall rule logs there is no record of which rule let a connection in."""
+    if not as_list(get(args.props, "allows")):
+        args.not_applicable("a deny rule: nothing it admits to account for")
+        return
+    if get(args.props, "logConfig", "metadata") is None:
+        yield "logConfig.metadata is not set: connections this allow rule admits are not logged"
 
 
 def bucket_access_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -101,6 +106,7 @@ def notification_channel_present(args: Any, config: Mapping[str, Any]) -> Iterat
 RULES = {
     "L1": gke_logging_monitoring,
     "L2": subnet_flow_logs,
+    "L3": firewall_logging,
     "L4": bucket_access_logging,
     "L6": alerts_have_channels,
     "L8": transfer_job_logging,

@@ -673,6 +673,28 @@ _RECORDS: tuple[PolicyMeta, ...] = (
             "CIDRs public load balancers may admit; empty = any non-world range.")},
     ),
     PolicyMeta(
+        id="N10", name="subnet-private-google-access", concern="network", severity="low",
+        description="Subnets with VMs reach Google APIs privately (Private Google Access).",
+        resource_types=(SUBNETWORK,),
+        remediation="Set private_ip_google_access=True on the subnetwork.",
+        url="https://cloud.google.com/vpc/docs/configure-private-google-access",
+        defaults={"privateIpGoogleAccess": False, "purpose": "PRIVATE"},
+        checkov=("CKV_GCP_74",),
+        policy_library=("gcp_network_enable_private_google_access_v1",),
+    ),
+    PolicyMeta(
+        id="N11", name="gke-vpc-native", concern="network", severity="medium",
+        description="GKE clusters are VPC-native (alias IPs), not routes-based.",
+        resource_types=(CLUSTER,),
+        remediation="Set networking_mode=\"VPC_NATIVE\" with an ip_allocation_policy naming the "
+                    "pods and services secondary ranges.",
+        url="https://cloud.google.com/kubernetes-engine/docs/concepts/alias-ips",
+        defaults={"networkingMode": "VPC_NATIVE (the provider's default for new clusters)"},
+        cis=(Cis("GKE", "1.4", "5.6.2"),),
+        checkov=("CKV_GCP_23",),
+        policy_library=("gcp_gke_enable_alias_ip_ranges",),
+    ),
+    PolicyMeta(
         id="N12", name="instance-no-ip-forwarding", concern="network", severity="medium",
         description="VMs do not forward IP packets (no routing appliances by accident).",
         resource_types=VM_TYPES,
@@ -765,6 +787,50 @@ _RECORDS: tuple[PolicyMeta, ...] = (
         cis=(Cis("GKE", "1.4", "5.5.2"), Cis("GKE", "1.4", "5.5.3"),
              Cis("GKE", "1.4", "5.5.4")),
         checkov=("CKV_GCP_70", "CKV_GCP_9", "CKV_GCP_10"),
+    ),
+    PolicyMeta(
+        id="G7", name="gke-binary-authorization", concern="gke", severity="medium",
+        description="Binary Authorization admits only images its policy allows.",
+        resource_types=(CLUSTER,),
+        remediation="Set binary_authorization.evaluation_mode=\"PROJECT_SINGLETON_POLICY_ENFORCE\""
+                    " and keep a project policy requiring attestations.",
+        url="https://cloud.google.com/binary-authorization/docs/setting-up",
+        defaults={"binaryAuthorization.evaluationMode": "DISABLED"},
+        cis=(Cis("GKE", "1.4", "5.10.5"),),
+        checkov=("CKV_GCP_66",),
+        policy_library=("gcp_gke_enable_binauthz_v1",),
+    ),
+    PolicyMeta(
+        id="G8", name="gke-no-alpha", concern="gke", severity="medium",
+        description="Clusters are not alpha clusters (no SLA, no upgrades, deleted in 30 days).",
+        resource_types=(CLUSTER,),
+        remediation="Drop enable_kubernetes_alpha; use beta APIs or a separate test cluster.",
+        url="https://cloud.google.com/kubernetes-engine/docs/concepts/alpha-clusters",
+        defaults={"enableKubernetesAlpha": False},
+        checkov=("CKV2_GCP_19",),
+    ),
+    PolicyMeta(
+        id="G9", name="gke-cos-containerd", concern="gke", severity="low",
+        description="Nodes run Container-Optimized OS with containerd.",
+        resource_types=(CLUSTER, NODE_POOL),
+        remediation="Set node_config.image_type=\"COS_CONTAINERD\" (or leave it unset).",
+        url="https://cloud.google.com/kubernetes-engine/docs/concepts/node-images",
+        defaults={"nodeConfig.imageType": "COS_CONTAINERD"},
+        cis=(Cis("GKE", "1.4", "5.5.1"),),
+        checkov=("CKV_GCP_22",),
+        policy_library=("gcp_gke_container_optimized_os",),
+    ),
+    PolicyMeta(
+        id="G10", name="gke-security-posture", concern="gke", severity="low",
+        description="The GKE security posture dashboard and vulnerability scanning are not "
+                    "disabled.",
+        resource_types=(CLUSTER,),
+        remediation="Set security_posture_config {mode: \"BASIC\", vulnerability_mode: "
+                    "\"VULNERABILITY_BASIC\"} (or ENTERPRISE).",
+        url="https://cloud.google.com/kubernetes-engine/docs/concepts/about-security-posture-"
+            "dashboard",
+        defaults={"securityPostureConfig.mode": "GKE's default (BASIC)",
+                  "securityPostureConfig.vulnerabilityMode": "GKE's default"},
     ),
     # ---- compute ----------------------------------------------------------------------------
     PolicyMeta(
@@ -917,6 +983,15 @@ _RECORDS: tuple[PolicyMeta, ...] = (
         cis=(Cis("GCP", "2.0", "3.8"),),
         checkov=("CKV_GCP_26",),
         policy_library=("gcp_network_enable_flow_logs_v1",),
+    ),
+    PolicyMeta(
+        id="L3", name="firewall-logging", concern="logging_monitoring", severity="low",
+        description="Firewall rules that allow traffic log the connections they admit.",
+        resource_types=(FIREWALL,),
+        remediation="Add log_config {metadata: \"INCLUDE_ALL_METADATA\"} to the allow rule.",
+        url="https://cloud.google.com/firewall/docs/firewall-rules-logging",
+        defaults={"logConfig": None},
+        policy_library=("gcp_network_enable_firewall_logs_v1",),
     ),
     PolicyMeta(
         id="L4", name="bucket-access-logging", concern="logging_monitoring", severity="low",

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._util import (
+    NO_VM_SUBNET_PURPOSES,
     as_list,
     covers,
     firewall_scope_reason,
@@ -89,6 +90,24 @@ def gke_control_plane_not_public(args: Any, config: Mapping[str, Any]) -> Iterat
         yield "masterAuthorizedNetworksConfig admits every Google Cloud public IP"
 
 
+def subnet_private_google_access(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """N10: nodes without external IPs reach Google APIs (GCS, Artifact Registry) only with
+    Private Google Access; without it, pulls and dataset reads fail or go through NAT."""
+    purpose = get(args.props, "purpose", default=meta("N10").default("purpose"))
+    if purpose in NO_VM_SUBNET_PURPOSES:
+        args.not_applicable(f"{purpose} subnets hold no VMs")
+        return
+    if not is_true(get(args.props, "privateIpGoogleAccess")):
+        yield "privateIpGoogleAccess is not true: private nodes cannot reach Google APIs directly"
+
+
+def gke_vpc_native(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """N11: routes-based clusters get no alias IPs, so pod traffic bypasses VPC firewall rules
+    and flow logs (CIS GKE 5.6.2). New clusters default to VPC_NATIVE (the provider's doc)."""
+    if get(args.props, "networkingMode") == "ROUTES":
+        yield "networkingMode is ROUTES: pods get no alias IPs (use VPC_NATIVE)"
+
+
 def gke_private_nodes(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """N6: nodes with public IPs are reachable from the internet (CIS GKE 5.6.5)."""
     if args.resource_type == CLUSTER:
@@ -161,5 +180,7 @@ RULES = {
     "N7": gke_network_policy,
     "N8": no_default_network,
     "N9": k8s_lb_internal,
+    "N10": subnet_private_google_access,
+    "N11": gke_vpc_native,
     "N12": instance_no_ip_forwarding,
 }

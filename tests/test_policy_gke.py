@@ -92,6 +92,37 @@ CASES = [
          why="omitted: GKE enrols new clusters in REGULAR"),
     Case("gke-release-channel-autoupgrade", NODE_POOL, {"management": DELETE}, fails=False,
          why="omitted: auto-upgrade and auto-repair are on"),
+    # G7 gke-binary-authorization
+    Case("gke-binary-authorization", CLUSTER, {"binaryAuthorization": DELETE},
+         expect="not set"),
+    Case("gke-binary-authorization", CLUSTER,
+         {("binaryAuthorization", "evaluationMode"): "DISABLED"}, expect="DISABLED"),
+    Case("gke-binary-authorization", CLUSTER, fails=False),
+    Case("gke-binary-authorization", CLUSTER, {"binaryAuthorization": {"enabled": True}},
+         fails=False, why="the deprecated switch still enforces the project policy"),
+    # G8 gke-no-alpha
+    Case("gke-no-alpha", CLUSTER, {"enableKubernetesAlpha": True}),
+    Case("gke-no-alpha", CLUSTER, fails=False),
+    Case("gke-no-alpha", CLUSTER, {"enableKubernetesAlpha": False}, fails=False),
+    # G9 gke-cos-containerd
+    Case("gke-cos-containerd", NODE_POOL, {(NC, "imageType"): "UBUNTU_CONTAINERD"},
+         expect="UBUNTU_CONTAINERD"),
+    Case("gke-cos-containerd", CLUSTER,
+         {"removeDefaultNodePool": False, "nodeConfig": {"imageType": "COS"}},
+         expect="default node pool"),
+    Case("gke-cos-containerd", NODE_POOL, fails=False),
+    Case("gke-cos-containerd", NODE_POOL, {(NC, "imageType"): DELETE}, fails=False,
+         why="absent = COS_CONTAINERD"),
+    # G10 gke-security-posture
+    Case("gke-security-posture", CLUSTER, {"securityPostureConfig": {"mode": "DISABLED"}}),
+    Case("gke-security-posture", CLUSTER,
+         {"securityPostureConfig": {"mode": "BASIC", "vulnerabilityMode": "VULNERABILITY_DISABLED"}},
+         expect="vulnerabilityMode"),
+    Case("gke-security-posture", CLUSTER, fails=False, why="absent: GKE's BASIC posture"),
+    Case("gke-security-posture", CLUSTER,
+         {"securityPostureConfig": {"mode": "ENTERPRISE",
+                                    "vulnerabilityMode": "VULNERABILITY_ENTERPRISE"}},
+         fails=False),
 ]
 
 

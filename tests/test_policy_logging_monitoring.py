@@ -10,6 +10,7 @@ from tests.policy_fixtures import (
     BUCKET,
     CLUSTER,
     DELETE,
+    FIREWALL,
     NOTIFICATION_CHANNEL,
     SUBNETWORK,
     TRANSFER_JOB,
@@ -25,6 +26,12 @@ PROD = {"alerts-have-channels": {"requireNotificationChannels": True},
 _CHANNEL = resource(NOTIFICATION_CHANNEL, "oncall")
 
 CASES = [
+    # L3 firewall-logging
+    Case("firewall-logging", FIREWALL, {"logConfig": DELETE}, expect="logConfig.metadata"),
+    Case("firewall-logging", FIREWALL, fails=False),
+    Case("firewall-logging", FIREWALL, {"logConfig": DELETE, "allows": DELETE,
+                                        "denies": [{"protocol": "all"}]},
+         fails=False, not_applicable=True, why="a deny rule"),
     # L1 gke-logging-monitoring
     Case("gke-logging-monitoring", CLUSTER, {"loggingService": "none"}),
     Case("gke-logging-monitoring", CLUSTER, {"monitoringService": "none"}),

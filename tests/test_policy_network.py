@@ -15,6 +15,7 @@ from tests.policy_fixtures import (
     K8S_SERVICE,
     NETWORK,
     NODE_POOL,
+    SUBNETWORK,
     Case,
     analyzer,  # noqa: F401 (module fixture)
     assert_case,
@@ -134,6 +135,20 @@ CASES = [
          fails=False, why="external but limited to a partner range"),
     Case("k8s-lb-internal", K8S_SERVICE, {("spec", "type"): "ClusterIP"}, fails=False,
          not_applicable=True),
+    # N10 subnet-private-google-access
+    Case("subnet-private-google-access", SUBNETWORK, {"privateIpGoogleAccess": False}),
+    Case("subnet-private-google-access", SUBNETWORK, {"privateIpGoogleAccess": DELETE},
+         expect="privateIpGoogleAccess", why="absent = off"),
+    Case("subnet-private-google-access", SUBNETWORK, fails=False),
+    Case("subnet-private-google-access", SUBNETWORK,
+         {"privateIpGoogleAccess": DELETE, "purpose": "REGIONAL_MANAGED_PROXY"}, fails=False,
+         not_applicable=True, why="a proxy-only subnet holds no VMs"),
+    # N11 gke-vpc-native
+    Case("gke-vpc-native", CLUSTER, {"networkingMode": "ROUTES", "ipAllocationPolicy": DELETE},
+         expect="ROUTES"),
+    Case("gke-vpc-native", CLUSTER, fails=False),
+    Case("gke-vpc-native", CLUSTER, {"networkingMode": DELETE}, fails=False,
+         why="the provider creates new clusters VPC-native"),
     # N12 instance-no-ip-forwarding
     Case("instance-no-ip-forwarding", INSTANCE, {"canIpForward": True}),
     Case("instance-no-ip-forwarding", INSTANCE_TEMPLATE, {"canIpForward": True}),
