@@ -48,6 +48,8 @@ PROPERTY_OF_FIELD: dict[str, str] = {
     "sensitive_ports": "sensitivePorts",
     "primitive_roles_include_viewer": "includeViewer",
     "require_notification_channels": "requireNotificationChannels",
+    "require_image_digest": "requireImageDigest",
+    "allowed_cluster_admin_subjects": "allowedClusterAdminSubjects",
 }
 
 
@@ -157,6 +159,10 @@ class PolicySettings(BaseModel):
     require_notification_channels: bool = Field(False, description=(
         "Alert policies need notification channels and the stack at least one channel "
         "(set in prod)."))
+    require_image_digest: bool = Field(False, description=(
+        "Kubernetes images must be pinned by @sha256: digest, not only by tag (set in prod)."))
+    allowed_cluster_admin_subjects: list[str] = Field(default_factory=list, description=(
+        "Subjects (Kind/name, fnmatch patterns) a ClusterRoleBinding may give cluster-admin."))
     waivers: list[Waiver] = Field(default_factory=list, description=(
         "Accepted findings, each with a reason; shown in reports, never blocking."))
 

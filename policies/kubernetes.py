@@ -1,4 +1,4 @@
-"""Kubernetes workload hardening on the GPU/TPU clusters.
+"""Kubernetes hardening on the GPU/TPU clusters: workloads, their labels, and RBAC.
 
 Workloads are Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob and Pod; the pod spec
 is found by `_util.pod_spec`. Each rule is `rule(args, config) -> Iterator[message]`.
@@ -16,6 +16,9 @@ ACCELERATOR_NODE_LABELS = ("cloud.google.com/gke-accelerator",
                            "cloud.google.com/gke-tpu-accelerator",
                            "cloud.google.com/gke-tpu-topology")
 _HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+_CONFINING_SECCOMP = ("RuntimeDefault", "Localhost")
+_RECOMMENDED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/part-of",
+                       "app.kubernetes.io/managed-by")
 
 
 def _spec(args: Any) -> Any:
@@ -125,10 +128,115 @@ def k8s_capabilities(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
             yield f"{label} does not drop NET_RAW (or ALL)"
 
 
+def k8s_seccomp_runtime_default(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """K6: without a seccomp profile a container may make any syscall (Unconfined on GKE
+    Standard; CIS GKE 1.5 4.6.2)."""
+    spec = _spec(args)
+    pod_profile = get(spec, "securityContext", "seccompProfile", "type")
+    for label, container in containers(spec):
+        profile = get(container, "securityContext", "seccompProfile", "type", default=pod_profile)
+        if profile not in _CONFINING_SECCOMP:
+            yield (f"{label} runs with seccomp profile {profile}" if profile else
+                   f"{label} sets no seccomp profile (pod or container): Unconfined")
+
+
+def k8s_no_default_namespace(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """K7: the default namespace mixes everything; policies and RBAC scope by namespace."""
+    ns = get(args.props, "metadata", "namespace")
+    if ns is None:
+        yield "metadata.namespace is not set: the object lands in the provider's default namespace"
+    elif ns == "default":
+        yield "metadata.namespace is 'default'"
+
+
+def k8s_image_pinned(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """K8: an unpinned image can change under a running job; a digest cannot."""
+    spec = _spec(args)
+    digest_only = is_true(config.get("requireImageDigest"))
+    for label, container in containers(spec):
+        image = str(get(container, "image", default=""))
+        if "@sha256:" in image:
+            continue
+        tag = image.rsplit("/", 1)[-1].partition(":")[2]
+        if not tag or tag == "latest":
+            yield f"{label} image {image!r} has no tag or uses 'latest'"
+        elif digest_only:
+            yield f"{label} image {image!r} is pinned by tag, not by @sha256: digest"
+
+
+def k8s_read_only_root_fs(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """K9: a writable root filesystem lets an intruder persist tools in the container."""
+    spec = _spec(args)
+    for label, container in containers(spec, init=False):
+        if not is_true(get(container, "securityContext", "readOnlyRootFilesystem")):
+            yield f"{label} does not set readOnlyRootFilesystem=true"
+
+
+def k8s_secrets_not_in_env(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """K10: secrets in environment variables leak into logs, crash dumps and child processes
+    (CIS GKE 1.5 4.4.1: mount them as files)."""
+    spec = _spec(args)
+    for label, container in containers(spec):
+        for env in as_list(get(container, "env")):
+            if get(env, "valueFrom", "secretKeyRef") is not None:
+                yield f"{label} reads secret into env var {get(env, 'name', default='?')}"
+        for source in as_list(get(container, "envFrom")):
+            if get(source, "secretRef") is not None:
+                name = get(source, "secretRef", "name", default="?")
+                yield f"{label} loads secret {name!r} into its environment"
+
+
+def k8s_no_host_port(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """K11: a host port binds the node's interface and bypasses network policy."""
+    spec = _spec(args)
+    _exempt_namespace(args, config)
+    for label, container in containers(spec):
+        for port in as_list(get(container, "ports")):
+            if get(port, "hostPort") not in (None, 0):
+                yield f"{label} binds hostPort {get(port, 'hostPort')}"
+
+
+def k8s_recommended_labels(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """D6: the recommended labels say what an object is, what it belongs to and who manages
+    it; dashboards, cost reports and cleanups select on them."""
+    labels = get(args.props, "metadata", "labels", default={}) or {}
+    missing = [key for key in _RECOMMENDED_LABELS if not get(labels, key)]
+    if missing:
+        yield f"metadata.labels lacks {', '.join(missing)}"
+
+
+def k8s_no_cluster_admin_binding(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I8: cluster-admin is every permission on every object (CIS GKE 1.5 4.1.1)."""
+    if get(args.props, "roleRef", "name") != "cluster-admin":
+        return
+    allowed = [str(a) for a in as_list(config.get("allowedClusterAdminSubjects"))]
+    for subject in as_list(get(args.props, "subjects")):
+        name = f"{get(subject, 'kind', default='?')}/{get(subject, 'name', default='?')}"
+        if not matches_any(name, allowed):
+            yield f"binds cluster-admin to {name}"
+
+
+def k8s_no_wildcard_rbac(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I9: a '*' grants whatever the API adds later too (CIS GKE 1.5 4.1.3)."""
+    for i, rule in enumerate(as_list(get(args.props, "rules"))):
+        for field in ("apiGroups", "resources", "verbs"):
+            if "*" in map(str, as_list(get(rule, field))):
+                yield f"rules[{i}].{field} contains '*'"
+
+
 RULES = {
     "K1": k8s_no_privileged_host_access,
     "K2": k8s_gpu_limits,
     "K3": k8s_no_default_sa,
     "K4": k8s_no_privilege_escalation,
     "K5": k8s_capabilities,
+    "K6": k8s_seccomp_runtime_default,
+    "K7": k8s_no_default_namespace,
+    "K8": k8s_image_pinned,
+    "K9": k8s_read_only_root_fs,
+    "K10": k8s_secrets_not_in_env,
+    "K11": k8s_no_host_port,
+    "D6": k8s_recommended_labels,
+    "I8": k8s_no_cluster_admin_binding,
+    "I9": k8s_no_wildcard_rbac,
 }

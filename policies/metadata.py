@@ -181,6 +181,11 @@ NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 SA_KEY = "gcp:serviceaccount/key:Key"
 HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
 K8S_SERVICE = "kubernetes:core/v1:Service"
+K8S_CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+K8S_SECRET = "kubernetes:core/v1:Secret"
+K8S_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+K8S_CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+K8S_CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 
 
 def _iam(prefix: str, *names: str) -> tuple[str, ...]:
@@ -955,6 +960,106 @@ _RECORDS: tuple[PolicyMeta, ...] = (
         checkov=("CKV_K8S_25", "CKV_K8S_28", "CKV_K8S_39"),
         config={**HOST_NAMESPACES, "forbiddenCapabilities": _strings(
             "Capabilities a container may not add.", ["ALL", "NET_ADMIN", "SYS_ADMIN"])},
+    ),
+    PolicyMeta(
+        id="K6", name="k8s-seccomp-runtime-default", concern="kubernetes", severity="medium",
+        description="Containers run under the RuntimeDefault (or a Localhost) seccomp profile.",
+        resource_types=WORKLOAD_TYPES,
+        remediation="Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or on "
+                    "every container).",
+        url="https://kubernetes.io/docs/tutorials/security/seccomp/",
+        defaults={"securityContext.seccompProfile.type": "Unconfined (GKE Standard)"},
+        cis=(Cis("GKE", "1.5", "4.6.2"),),
+        checkov=("CKV_K8S_31",),
+    ),
+    PolicyMeta(
+        id="K7", name="k8s-no-default-namespace", concern="kubernetes", severity="low",
+        description="Workloads, services, config maps and secrets live in a namespace of their "
+                    "own, not 'default'.",
+        resource_types=(*WORKLOAD_TYPES, K8S_SERVICE, K8S_CONFIG_MAP, K8S_SECRET),
+        remediation="Set metadata.namespace to the team's or workload's namespace.",
+        url="https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/",
+        defaults={"metadata.namespace": "the provider's default namespace ('default')"},
+        cis=(Cis("GKE", "1.5", "4.6.4"),),
+        checkov=("CKV_K8S_21",),
+    ),
+    PolicyMeta(
+        id="K8", name="k8s-image-pinned", concern="kubernetes", severity="medium",
+        description="Container images are pinned: a tag other than 'latest', or a digest where "
+                    "required.",
+        resource_types=WORKLOAD_TYPES,
+        remediation="Reference images by @sha256: digest (or at least an immutable version tag).",
+        url="https://cloud.google.com/kubernetes-engine/docs/concepts/about-container-images",
+        defaults={"containers[].image tag": "latest"},
+        checkov=("CKV_K8S_14", "CKV_K8S_43"),
+        config={"requireImageDigest": {"type": "boolean", "default": False,
+                                       "description": "Only @sha256: digests pass (prod)."}},
+    ),
+    PolicyMeta(
+        id="K9", name="k8s-read-only-root-fs", concern="kubernetes", severity="low",
+        description="Containers mount their root filesystem read-only (scratch space as "
+                    "emptyDir volumes).",
+        resource_types=WORKLOAD_TYPES,
+        remediation="Set securityContext.readOnlyRootFilesystem=true and mount emptyDir volumes "
+                    "where the job writes.",
+        url=_K8S_PSS,
+        defaults={"securityContext.readOnlyRootFilesystem": False},
+        checkov=("CKV_K8S_22",),
+        pulumi=("kubernetes-apps-v1-deployment-enable-read-only-root-filesystem",),
+    ),
+    PolicyMeta(
+        id="K10", name="k8s-secrets-not-in-env", concern="kubernetes", severity="medium",
+        description="Secrets are mounted as files, not passed in environment variables.",
+        resource_types=WORKLOAD_TYPES,
+        remediation="Replace env[].valueFrom.secretKeyRef and envFrom[].secretRef with a secret "
+                    "volume (or the Secret Manager CSI driver).",
+        url="https://kubernetes.io/docs/concepts/configuration/secret/",
+        defaults={"env": [], "envFrom": []},
+        cis=(Cis("GKE", "1.5", "4.4.1"),),
+        checkov=("CKV_K8S_35",),
+    ),
+    PolicyMeta(
+        id="K11", name="k8s-no-host-port", concern="kubernetes", severity="medium",
+        description="Containers bind no host ports outside the allow-listed namespaces.",
+        resource_types=WORKLOAD_TYPES,
+        remediation="Drop ports[].hostPort and expose the pod through a Service.",
+        url=_K8S_PSS,
+        defaults={"ports[].hostPort": None},
+        cis=(Cis("GKE", "1.5", "4.2.1"),),
+        checkov=("CKV_K8S_26",),
+        config={**HOST_NAMESPACES},
+    ),
+    PolicyMeta(
+        id="D6", name="k8s-recommended-labels", concern="kubernetes", severity="low",
+        description="Workloads and services carry the recommended app.kubernetes.io labels.",
+        resource_types=(*WORKLOAD_TYPES, K8S_SERVICE),
+        remediation="Label metadata with app.kubernetes.io/name, app.kubernetes.io/part-of and "
+                    "app.kubernetes.io/managed-by.",
+        url="https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/",
+        defaults={"metadata.labels": {}},
+        pulumi=("configureRecommendedLabels",),
+    ),
+    PolicyMeta(
+        id="I8", name="k8s-no-cluster-admin-binding", concern="kubernetes", severity="high",
+        description="cluster-admin is bound only to allow-listed subjects.",
+        resource_types=(K8S_CLUSTER_ROLE_BINDING,),
+        remediation="Bind a narrower ClusterRole, or list the subject in "
+                    "allowedClusterAdminSubjects with a reason.",
+        url="https://cloud.google.com/kubernetes-engine/docs/best-practices/rbac",
+        defaults={"subjects": []},
+        cis=(Cis("GKE", "1.5", "4.1.1"),),
+        config={"allowedClusterAdminSubjects": _strings(
+            "Subjects (Kind/name, fnmatch patterns) that may hold cluster-admin.")},
+    ),
+    PolicyMeta(
+        id="I9", name="k8s-no-wildcard-rbac", concern="kubernetes", severity="medium",
+        description="Roles and ClusterRoles grant no '*' API groups, resources or verbs.",
+        resource_types=(K8S_ROLE, K8S_CLUSTER_ROLE),
+        remediation="List the API groups, resources and verbs the role needs.",
+        url="https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
+        defaults={"rules": []},
+        cis=(Cis("GKE", "1.5", "4.1.3"),),
+        checkov=("CKV_K8S_49",),
     ),
     # ---- logging and monitoring --------------------------------------------------------------
     PolicyMeta(

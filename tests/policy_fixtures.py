@@ -65,6 +65,9 @@ JOB = "kubernetes:batch/v1:Job"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 POD = "kubernetes:core/v1:Pod"
 K8S_SERVICE = "kubernetes:core/v1:Service"
+ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 SERVICE_API = "gcp:projects/service:Service"
 
 _SA = "serviceAccount:{}@aidc-dev.iam.gserviceaccount.com"
@@ -89,7 +92,8 @@ POD_SPEC: dict[str, Any] = {
     }],
 }
 _K8S_META = {"name": "trainer", "namespace": "training",
-             "labels": {"app.kubernetes.io/name": "trainer", "app.kubernetes.io/part-of": "aidc"}}
+             "labels": {"app.kubernetes.io/name": "trainer", "app.kubernetes.io/part-of": "aidc",
+                        "app.kubernetes.io/managed-by": "pulumi"}}
 
 
 def _workload(kind: str, api: str) -> dict[str, Any]:
@@ -286,11 +290,31 @@ GOLDEN: dict[str, dict[str, Any]] = {
     K8S_SERVICE: {
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "inference", "namespace": "serving",
+                     "labels": {"app.kubernetes.io/name": "inference",
+                                "app.kubernetes.io/part-of": "aidc",
+                                "app.kubernetes.io/managed-by": "pulumi"},
                      "annotations": {"networking.gke.io/load-balancer-type": "Internal"}},
         "spec": {"type": "LoadBalancer", "selector": {"app": "inference"},
                  "ports": [{"port": 80, "targetPort": 8080}]},
     },
     SERVICE_API: {"project": "aidc-dev", "service": "container.googleapis.com"},
+    CLUSTER_ROLE_BINDING: {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "trainer-read"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "trainer-read"},
+        "subjects": [{"kind": "ServiceAccount", "name": "trainer", "namespace": "training"}],
+    },
+    ROLE: {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "trainer", "namespace": "training"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}],
+    },
+    CLUSTER_ROLE: {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "trainer-read"},
+        "rules": [{"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "watch"]}],
+    },
     **WORKLOADS,
 }
 

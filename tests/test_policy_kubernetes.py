@@ -1,4 +1,5 @@
-"""Kubernetes workload policies (K1-K5), judged through the analyzer protocol by the real pack.
+"""Kubernetes policies (K1-K11, D6, I8, I9), judged through the analyzer protocol by the real
+pack.
 
 The pod spec sits at a different path in each workload kind; one case per kind pins the walker.
 """
@@ -8,10 +9,14 @@ from __future__ import annotations
 import pytest
 
 from tests.policy_fixtures import (
+    CLUSTER_ROLE,
+    CLUSTER_ROLE_BINDING,
     CRON_JOB,
     DEPLOYMENT,
     DELETE,
     GOLDEN,
+    K8S_SERVICE,
+    ROLE,
     POD_PATH,
     WORKLOADS,
     Case,
@@ -98,6 +103,83 @@ CASES = [
          inputs=_in_namespace("gpu-operator", {(*SC, "capabilities"): {"add": ["SYS_ADMIN"]}}),
          fails=False, not_applicable=True,
          config={"k8s-capabilities": {"hostAccessNamespaces": ["gpu-operator"]}}),
+    # K6 k8s-seccomp-runtime-default
+    Case("k8s-seccomp-runtime-default", DEPLOYMENT, {(*POD, "securityContext", "seccompProfile"):
+                                                     DELETE}, expect="no seccomp profile"),
+    Case("k8s-seccomp-runtime-default", DEPLOYMENT,
+         {(*SC, "seccompProfile"): {"type": "Unconfined"}}, expect="Unconfined"),
+    Case("k8s-seccomp-runtime-default", DEPLOYMENT, fails=False, why="pod-level RuntimeDefault"),
+    Case("k8s-seccomp-runtime-default", DEPLOYMENT,
+         {(*POD, "securityContext", "seccompProfile"): DELETE,
+          (*SC, "seccompProfile"): {"type": "Localhost", "localhostProfile": "trainer.json"}},
+         fails=False, why="container-level Localhost profile"),
+    # K7 k8s-no-default-namespace
+    Case("k8s-no-default-namespace", DEPLOYMENT, {("metadata", "namespace"): "default"}),
+    Case("k8s-no-default-namespace", K8S_SERVICE, {("metadata", "namespace"): DELETE},
+         expect="not set"),
+    Case("k8s-no-default-namespace", DEPLOYMENT, fails=False),
+    Case("k8s-no-default-namespace", K8S_SERVICE, fails=False),
+    # K8 k8s-image-pinned
+    Case("k8s-image-pinned", DEPLOYMENT, {(*C0, "image"): "nvcr.io/nvidia/pytorch"},
+         expect="no tag"),
+    Case("k8s-image-pinned", DEPLOYMENT, {(*C0, "image"): "localhost:5000/trainer:latest"}),
+    Case("k8s-image-pinned", DEPLOYMENT, {(*C0, "image"): "nvcr.io/nvidia/pytorch:24.05-py3"},
+         config={"k8s-image-pinned": {"requireImageDigest": True}}, expect="digest",
+         why="prod requires digests"),
+    Case("k8s-image-pinned", DEPLOYMENT, fails=False, why="pinned by digest"),
+    Case("k8s-image-pinned", DEPLOYMENT, {(*C0, "image"): "nvcr.io/nvidia/pytorch:24.05-py3"},
+         fails=False, why="a version tag, digests not required"),
+    Case("k8s-image-pinned", DEPLOYMENT, {(*C0, "image"): "localhost:5000/trainer"},
+         expect="no tag", why="a registry port is not a tag"),
+    # K9 k8s-read-only-root-fs
+    Case("k8s-read-only-root-fs", DEPLOYMENT, {(*SC, "readOnlyRootFilesystem"): DELETE}),
+    Case("k8s-read-only-root-fs", DEPLOYMENT, {(*SC, "readOnlyRootFilesystem"): False}),
+    Case("k8s-read-only-root-fs", DEPLOYMENT, fails=False),
+    # K10 k8s-secrets-not-in-env
+    Case("k8s-secrets-not-in-env", DEPLOYMENT, {(*C0, "env"): [
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}]},
+         expect="HF_TOKEN"),
+    Case("k8s-secrets-not-in-env", DEPLOYMENT, {(*C0, "envFrom"): [{"secretRef": {"name": "wandb"}}]},
+         expect="wandb"),
+    Case("k8s-secrets-not-in-env", DEPLOYMENT, fails=False),
+    Case("k8s-secrets-not-in-env", DEPLOYMENT, {(*C0, "env"): [
+        {"name": "NCCL_DEBUG", "value": "WARN"},
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]},
+         fails=False, why="plain and downward-API variables"),
+    # K11 k8s-no-host-port
+    Case("k8s-no-host-port", DEPLOYMENT, {(*C0, "ports"): [{"containerPort": 9400,
+                                                           "hostPort": 9400}]},
+         expect="hostPort 9400"),
+    Case("k8s-no-host-port", DEPLOYMENT, fails=False),
+    Case("k8s-no-host-port", DEPLOYMENT, {(*C0, "ports"): [{"containerPort": 8080}]}, fails=False),
+    Case("k8s-no-host-port", DEPLOYMENT, inputs=_in_namespace("gpu-operator", {
+        (*C0, "ports"): [{"containerPort": 9400, "hostPort": 9400}]}),
+         config={"k8s-no-host-port": {"hostAccessNamespaces": ["gpu-operator"]}}, fails=False,
+         not_applicable=True, why="node agents in an allow-listed namespace"),
+    # D6 k8s-recommended-labels
+    Case("k8s-recommended-labels", DEPLOYMENT, {("metadata", "labels"): DELETE},
+         expect="app.kubernetes.io/name"),
+    Case("k8s-recommended-labels", K8S_SERVICE,
+         {("metadata", "labels", "app.kubernetes.io/managed-by"): DELETE}, expect="managed-by"),
+    Case("k8s-recommended-labels", DEPLOYMENT, fails=False),
+    Case("k8s-recommended-labels", K8S_SERVICE, fails=False),
+    # I8 k8s-no-cluster-admin-binding
+    Case("k8s-no-cluster-admin-binding", CLUSTER_ROLE_BINDING,
+         {("roleRef", "name"): "cluster-admin"}, expect="ServiceAccount/trainer"),
+    Case("k8s-no-cluster-admin-binding", CLUSTER_ROLE_BINDING, fails=False),
+    Case("k8s-no-cluster-admin-binding", CLUSTER_ROLE_BINDING,
+         {("roleRef", "name"): "cluster-admin",
+          "subjects": [{"kind": "Group", "name": "gke-platform-admins@acme.example"}]},
+         config={"k8s-no-cluster-admin-binding": {
+             "allowedClusterAdminSubjects": ["Group/gke-platform-admins@*"]}},
+         fails=False, why="an allow-listed group"),
+    # I9 k8s-no-wildcard-rbac
+    Case("k8s-no-wildcard-rbac", ROLE, {("rules", 0, "verbs"): ["*"]}, expect="verbs"),
+    Case("k8s-no-wildcard-rbac", CLUSTER_ROLE, {("rules", 0, "resources"): ["*"]},
+         expect="resources"),
+    Case("k8s-no-wildcard-rbac", CLUSTER_ROLE, {("rules", 0, "apiGroups"): ["*"]}),
+    Case("k8s-no-wildcard-rbac", ROLE, fails=False),
+    Case("k8s-no-wildcard-rbac", CLUSTER_ROLE, fails=False),
 ]
 
 
