@@ -144,6 +144,7 @@ class GkeCluster(pulumi.ComponentResource):
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=f"{project}.svc.id.goog"),
             enable_shielded_nodes=True,
+            enable_intranode_visibility=cfg.intranode_visibility,
             database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
                 state="ENCRYPTED", key_name=secrets_key_id),
             maintenance_policy=gcp.container.ClusterMaintenancePolicyArgs(

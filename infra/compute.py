@@ -7,6 +7,7 @@ raised together, each starting with the field it is about.
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 from typing import Literal
 
@@ -16,6 +17,8 @@ from infra.catalog.gpu import ResolvedGpu, parse_gke_version, resolve_gpu
 from infra.catalog.tpu import TpuSlice, tpu_slice
 from infra.config_base import Labels, Spec, check_label_map
 from infra.errors import AidcError
+
+_SECURITY_GROUP = re.compile(r"gke-security-groups@[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 Capacity = Literal["on_demand", "spot", "reservation", "queued", "flex_start"]
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
@@ -73,6 +76,9 @@ class ClusterConfig(Spec):
         False, description="Enforce the project's Binary Authorization policy (CIS GKE 5.10.5).")
     security_group: str | None = Field(
         None, description="Google Groups for RBAC: gke-security-groups@<domain> (CIS GKE 5.8.3).")
+    intranode_visibility: bool = Field(
+        False, description="Send same-node pod traffic through the VPC, so flow logs and "
+                           "firewall rules see it (CIS GKE 5.6.1).")
     classification: Literal["public", "internal", "confidential", "restricted"] = "confidential"
 
     @field_validator("master_authorized_networks")
@@ -82,6 +88,14 @@ class ClusterConfig(Spec):
             if net.prefixlen == 0:
                 raise AidcError(f"master_authorized_networks.{label}: {net} opens the control "
                                 "plane to the internet; list the networks that need it")
+        return v
+
+    @field_validator("security_group")
+    @classmethod
+    def _security_group(cls, v: str | None) -> str | None:
+        if v is not None and not _SECURITY_GROUP.fullmatch(v):
+            raise AidcError(f"security_group: {v!r}; GKE reads Google Groups for RBAC only from a "
+                            "group named exactly gke-security-groups@<your domain>")
         return v
 
     @field_validator("master_ipv4_cidr")

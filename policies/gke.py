@@ -145,6 +145,17 @@ def gke_security_posture(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         yield "securityPostureConfig.vulnerabilityMode is VULNERABILITY_DISABLED: no CVE scanning"
 
 
+def gke_rbac_google_groups(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I10: Google Groups for RBAC grant cluster roles to groups the identity team manages,
+    instead of to individual accounts (CIS GKE 5.8.3)."""
+    group = get(args.props, "authenticatorGroupsConfig", "securityGroup")
+    if not group:
+        yield "authenticatorGroupsConfig.securityGroup is not set: no Google Groups for RBAC"
+    elif not str(group).startswith("gke-security-groups@"):
+        yield (f"authenticatorGroupsConfig.securityGroup is {group}: GKE only reads a group "
+               "named gke-security-groups@<domain>")
+
+
 RULES = {
     "G1": node_sa_not_default,
     "G2": workload_identity_and_scopes,
@@ -156,4 +167,5 @@ RULES = {
     "G8": gke_no_alpha,
     "G9": gke_cos_containerd,
     "G10": gke_security_posture,
+    "I10": gke_rbac_google_groups,
 }

@@ -50,6 +50,15 @@ def firewall_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         yield "logConfig.metadata is not set: connections this allow rule admits are not logged"
 
 
+def gke_intranode_visibility(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """L7: pods on one node talk past the VPC, so flow logs and firewall rules miss that
+    traffic unless intranode visibility is on (CIS GKE 5.6.1). Autopilot has it on."""
+    if is_true(get(args.props, "enableAutopilot")):
+        return
+    if not is_true(get(args.props, "enableIntranodeVisibility")):
+        yield "enableIntranodeVisibility is not true: same-node pod traffic is not in flow logs"
+
+
 def bucket_access_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """L4: usage logs say who read sensitive objects when audit logs are not enough."""
     level = classification(args.props, config)
@@ -109,6 +118,7 @@ RULES = {
     "L3": firewall_logging,
     "L4": bucket_access_logging,
     "L6": alerts_have_channels,
+    "L7": gke_intranode_visibility,
     "L8": transfer_job_logging,
     "L9": alert_policy_documented,
     "L10": notification_channel_present,

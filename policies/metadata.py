@@ -837,6 +837,17 @@ _RECORDS: tuple[PolicyMeta, ...] = (
         defaults={"securityPostureConfig.mode": "GKE's default (BASIC)",
                   "securityPostureConfig.vulnerabilityMode": "GKE's default"},
     ),
+    PolicyMeta(
+        id="I10", name="gke-rbac-google-groups", concern="gke", severity="medium",
+        description="Clusters use Google Groups for RBAC (gke-security-groups@<domain>).",
+        resource_types=(CLUSTER,),
+        remediation="Set authenticator_groups_config.security_group to "
+                    "gke-security-groups@<your domain> and bind roles to its member groups.",
+        url="https://cloud.google.com/kubernetes-engine/docs/how-to/google-groups-rbac",
+        defaults={"authenticatorGroupsConfig.securityGroup": None},
+        cis=(Cis("GKE", "1.4", "5.8.3"),),
+        checkov=("CKV_GCP_65",),
+    ),
     # ---- compute ----------------------------------------------------------------------------
     PolicyMeta(
         id="C1", name="instance-shielded-vm", concern="compute", severity="medium",
@@ -1120,6 +1131,17 @@ _RECORDS: tuple[PolicyMeta, ...] = (
         defaults={"enabled": True, "notificationChannels": []},
         cis=(Cis("GCP", "2.0", "2.4"),),
         config={**REQUIRE_CHANNELS},
+    ),
+    PolicyMeta(
+        id="L7", name="gke-intranode-visibility", concern="logging_monitoring", severity="low",
+        description="Same-node pod traffic goes through the VPC, so flow logs and firewall rules "
+                    "see it (advisory: it adds a hop and flow-log volume).",
+        resource_types=(CLUSTER,),
+        remediation="Set enable_intranode_visibility=True (aidc: cluster.intranode_visibility).",
+        url="https://cloud.google.com/kubernetes-engine/docs/how-to/intranode-visibility",
+        defaults={"enableIntranodeVisibility": "False (Standard); True (Autopilot)"},
+        cis=(Cis("GKE", "1.4", "5.6.1"),),
+        checkov=("CKV_GCP_61",),
     ),
     PolicyMeta(
         id="L8", name="transfer-job-logging", concern="logging_monitoring", severity="low",

@@ -178,6 +178,8 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "loggingConfig": {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
         "monitoringConfig": {"enableComponents": ["SYSTEM_COMPONENTS"]},
         "binaryAuthorization": {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"},
+        "authenticatorGroupsConfig": {"securityGroup": "gke-security-groups@acme.example"},
+        "enableIntranodeVisibility": True,
     },
     NODE_POOL: {
         "name": "a3-h100", "cluster": "projects/aidc-dev/locations/europe-west4/clusters/aidc-dev",

@@ -198,6 +198,26 @@ def test_cluster_inputs_gke_needs(shipped: Built) -> None:
     assert cluster["nodeConfig"]["serviceAccount"] == shipped.captured["node_sa"]
 
 
+def test_cluster_rbac_groups_and_intranode_visibility(shipped: Built) -> None:
+    """Google Groups for RBAC and intranode visibility follow the config (both set in prod)."""
+    cfg, cluster = shipped.cfg.cluster, shipped.inputs("gke-cluster")
+    assert cluster["enableIntranodeVisibility"] is cfg.intranode_visibility
+    groups = cluster.get("authenticatorGroupsConfig")
+    assert groups == ({"securityGroup": cfg.security_group} if cfg.security_group else None)
+
+
+def test_prod_sets_rbac_groups_and_intranode_visibility(prod: Built) -> None:
+    assert prod.cfg.cluster.intranode_visibility is True
+    assert prod.cfg.cluster.security_group == "gke-security-groups@acme.example"
+
+
+@pytest.mark.parametrize("group", ["admins@acme.example", "gke-security-groups@",
+                                   "gke-security-groups@localhost", "GKE-security-groups@a.b"])
+def test_rejects_a_security_group_gke_would_ignore(group: str) -> None:
+    with pytest.raises(ValueError, match="gke-security-groups@<your domain>"):
+        ClusterConfig(security_group=group)
+
+
 def test_prod_maintenance_exclusion(prod: Built) -> None:
     """A named exclusion becomes a NO_UPGRADES window."""
     assert prod.inputs("gke-cluster")["maintenancePolicy"]["maintenanceExclusions"] == [{

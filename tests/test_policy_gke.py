@@ -1,4 +1,4 @@
-"""GKE hardening policies (G1-G6), judged through the analyzer protocol by the real pack."""
+"""GKE hardening policies (G1-G10, I10), judged through the analyzer protocol by the real pack."""
 
 from __future__ import annotations
 
@@ -123,6 +123,13 @@ CASES = [
          {"securityPostureConfig": {"mode": "ENTERPRISE",
                                     "vulnerabilityMode": "VULNERABILITY_ENTERPRISE"}},
          fails=False),
+    # I10 gke-rbac-google-groups
+    Case("gke-rbac-google-groups", CLUSTER, {"authenticatorGroupsConfig": DELETE},
+         expect="not set"),
+    Case("gke-rbac-google-groups", CLUSTER,
+         {("authenticatorGroupsConfig", "securityGroup"): "k8s-admins@acme.example"},
+         expect="gke-security-groups@", why="GKE ignores any other group name"),
+    Case("gke-rbac-google-groups", CLUSTER, fails=False),
 ]
 
 

@@ -26,6 +26,13 @@ PROD = {"alerts-have-channels": {"requireNotificationChannels": True},
 _CHANNEL = resource(NOTIFICATION_CHANNEL, "oncall")
 
 CASES = [
+    # L7 gke-intranode-visibility
+    Case("gke-intranode-visibility", CLUSTER, {"enableIntranodeVisibility": DELETE}),
+    Case("gke-intranode-visibility", CLUSTER, {"enableIntranodeVisibility": False}),
+    Case("gke-intranode-visibility", CLUSTER, fails=False),
+    Case("gke-intranode-visibility", CLUSTER,
+         {"enableIntranodeVisibility": DELETE, "enableAutopilot": True}, fails=False,
+         why="Autopilot turns it on"),
     # L3 firewall-logging
     Case("firewall-logging", FIREWALL, {"logConfig": DELETE}, expect="logConfig.metadata"),
     Case("firewall-logging", FIREWALL, fails=False),
