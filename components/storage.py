@@ -24,6 +24,7 @@ class BucketsSpec(Spec):
     bucket_names: dict[str, str]
     buckets: dict[str, BucketSpec]
     access_log_bucket: str | None = None
+    data_access_logs: bool = False
     protect: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -61,7 +62,8 @@ def needs_access_logs(spec: BucketSpec) -> bool:
 class DataBuckets(pulumi.ComponentResource):
     """One bucket per purpose. Every bucket is CMEK-encrypted with the storage key, uses uniform
     bucket-level access (CIS GCP 5.2), enforces public access prevention, keeps soft-deleted
-    objects, carries its data-classification label and never force-destroys.
+    objects, carries its data-classification label and never force-destroys. Optionally, data
+    access audit logs for Cloud Storage (who read or wrote which object).
 
     The bucket `depends_on` the GCS service agent's grant on the key: without it, creating a
     bucket with a default KMS key fails with a permission error on the first `pulumi up`.
@@ -94,6 +96,16 @@ class DataBuckets(pulumi.ComponentResource):
             logs_to = log_bucket.name if log_bucket is not None and needs_access_logs(bucket_spec) else None
             self._bucket(name, purpose, spec.bucket_names[purpose], bucket_spec, spec, project,
                          kms_key_id, key_grants, logs_to)
+        if spec.data_access_logs:
+            # Project-wide for the service: GCS has no per-bucket data access audit logs.
+            gcp.projects.IAMAuditConfig(
+                f"{name}-data-access-logs",
+                project=project,
+                service="storage.googleapis.com",
+                audit_log_configs=[gcp.projects.IAMAuditConfigAuditLogConfigArgs(log_type=t)
+                                   for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.names = {p: b.name for p, b in self.buckets.items()}
         self.register_outputs({"buckets": self.names})
 

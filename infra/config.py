@@ -229,6 +229,10 @@ class StorageConfig(Spec):
     buckets: dict[str, BucketSpec] = Field(
         default_factory=dict, description="Buckets by purpose: datasets, checkpoints, models, ...")
     filestore: FilestoreConfig | None = None
+    data_access_logs: bool = Field(
+        False, description="Cloud Audit Logs of every read and write of Cloud Storage data "
+                           "(DATA_READ, DATA_WRITE; CIS GCP 2.1). Billed per log entry, which at "
+                           "training read rates adds up: on in prod.")
 
     @field_validator("buckets")
     @classmethod

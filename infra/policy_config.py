@@ -28,6 +28,7 @@ PROPERTY_OF_FIELD: dict[str, str] = {
     "cmek_min_classification": "cmekMinClassification",
     "unlabelled_classification": "unlabelledClassification",
     "access_logging_min_classification": "accessLoggingMinClassification",
+    "data_access_logs_min_classification": "dataAccessLogsMinClassification",
     "kms_max_rotation_days": "maxRotationDays",
     "kms_min_destroy_scheduled_days": "minDestroyScheduledDays",
     "kms_require_protect": "requireProtect",
@@ -114,6 +115,8 @@ class PolicySettings(BaseModel):
         "Classification assumed for data holders without a data-classification label."))
     access_logging_min_classification: Classification = Field("confidential", description=(
         "Lowest classification whose buckets must write usage logs."))
+    data_access_logs_min_classification: Classification = Field("confidential", description=(
+        "Lowest classification whose buckets need Cloud Storage data access audit logs."))
     kms_max_rotation_days: int = Field(90, ge=1, le=36500, description=(
         "Longest KMS key rotation period, in days (CIS GCP 1.10: 90)."))
     kms_min_destroy_scheduled_days: int = Field(30, ge=1, le=120, description=(

@@ -10,8 +10,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._util import NO_VM_SUBNET_PURPOSES, as_list, at_least, classification, get, is_false, is_true
-from .metadata import NOTIFICATION_CHANNEL, meta
+from .metadata import AUDIT_CONFIG, BUCKET, NOTIFICATION_CHANNEL, meta
 
+
+
+_STORAGE_AUDIT_SERVICES = ("storage.googleapis.com", "allServices")
+_DATA_ACCESS = ("DATA_READ", "DATA_WRITE")
 
 
 def gke_logging_monitoring(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -72,6 +76,35 @@ def bucket_access_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]
         yield "the bucket logs into itself"
 
 
+def data_access_audit_logs(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """L5 (stack): only data access audit logs say who read which training object (CIS GCP
+    2.1); Cloud Storage writes none unless an audit config asks for DATA_READ and DATA_WRITE."""
+    threshold = str(config.get("dataAccessLogsMinClassification", "confidential"))
+    holders = [r for r in args.resources if r.resource_type == BUCKET
+               and at_least(classification(r.props, config), threshold)]
+    if not holders:
+        args.not_applicable(f"no bucket holds {threshold} data or above")
+        return
+    covered = False
+    for r in args.resources:
+        service = get(r.props, "service")
+        if r.resource_type != AUDIT_CONFIG or service not in _STORAGE_AUDIT_SERVICES:
+            continue
+        logged = {str(get(c, "logType")): c for c in as_list(get(r.props, "auditLogConfigs"))}
+        missing = [t for t in _DATA_ACCESS if t not in logged]
+        exempted = sorted({str(m) for t in _DATA_ACCESS if t in logged
+                           for m in as_list(get(logged[t], "exemptedMembers"))})
+        if missing:
+            yield f"the {service} audit config does not log {', '.join(missing)}", r.urn
+        elif exempted:
+            yield f"the {service} audit config exempts {', '.join(exempted)}", r.urn
+        else:
+            covered = True
+    if not covered:
+        yield (f"{len(holders)} bucket(s) hold {threshold} data or above, but no audit config "
+               "logs DATA_READ and DATA_WRITE for storage.googleapis.com (or allServices)"), None
+
+
 def alerts_have_channels(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """L6: an alert that notifies no one is a dashboard nobody watches."""
     if not config.get("requireNotificationChannels"):
@@ -117,6 +150,7 @@ RULES = {
     "L2": subnet_flow_logs,
     "L3": firewall_logging,
     "L4": bucket_access_logging,
+    "L5": data_access_audit_logs,
     "L6": alerts_have_channels,
     "L7": gke_intranode_visibility,
     "L8": transfer_job_logging,

@@ -160,6 +160,7 @@ WORKLOAD_TYPES = (
 )
 
 BUCKET = "gcp:storage/bucket:Bucket"
+AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
 FILESTORE = "gcp:filestore/instance:Instance"
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -1120,6 +1121,22 @@ _RECORDS: tuple[PolicyMeta, ...] = (
         policy_library=("gcp_storage_logging_v1",),
         config={**UNLABELLED, "accessLoggingMinClassification": _classification(
             "confidential", "Lowest classification that requires usage logs.")},
+    ),
+    PolicyMeta(
+        id="L5", name="data-access-audit-logs", concern="logging_monitoring", severity="medium",
+        stack=True,
+        description="A stack holding confidential data or above turns on data access audit logs "
+                    "for Cloud Storage (DATA_READ and DATA_WRITE, no exempted members).",
+        resource_types=(BUCKET, AUDIT_CONFIG),
+        remediation="Add a gcp.projects.IAMAuditConfig for storage.googleapis.com (or "
+                    "allServices) logging DATA_READ and DATA_WRITE without exempted members "
+                    "(aidc: storage.data_access_logs).",
+        url="https://cloud.google.com/logging/docs/audit/configure-data-access",
+        defaults={"auditLogConfigs": "none: Cloud Storage writes no data access logs"},
+        cis=(Cis("GCP", "2.0", "2.1"),),
+        checkov=("CKV2_GCP_5",),
+        config={**UNLABELLED, "dataAccessLogsMinClassification": _classification(
+            "confidential", "Lowest classification whose buckets need data access audit logs.")},
     ),
     PolicyMeta(
         id="L6", name="alerts-have-channels", concern="logging_monitoring", severity="medium",

@@ -90,6 +90,7 @@ class Platform:
                 buckets=buckets,
                 access_log_bucket=(naming.bucket_name(cfg.project, cfg.environment, ACCESS_LOGS_PURPOSE)
                                    if logged else None),
+                data_access_logs=cfg.storage.data_access_logs,
                 protect=cfg.is_production,
                 labels=labels,
             ),

@@ -27,6 +27,7 @@ PROVIDER_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:providers:gcp::default_10
 DELETE = object()  # a mutation value: remove the field (the provider default applies)
 
 BUCKET = "gcp:storage/bucket:Bucket"
+AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
 BUCKET_IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 BUCKET_IAM_BINDING = "gcp:storage/bucketIAMBinding:BucketIAMBinding"
 BUCKET_IAM_POLICY = "gcp:storage/bucketIAMPolicy:BucketIAMPolicy"
@@ -300,6 +301,8 @@ GOLDEN: dict[str, dict[str, Any]] = {
                  "ports": [{"port": 80, "targetPort": 8080}]},
     },
     SERVICE_API: {"project": "aidc-dev", "service": "container.googleapis.com"},
+    AUDIT_CONFIG: {"project": "aidc-dev", "service": "storage.googleapis.com",
+                   "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}]},
     CLUSTER_ROLE_BINDING: {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
         "metadata": {"name": "trainer-read"},

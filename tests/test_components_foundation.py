@@ -688,3 +688,20 @@ def test_stack_buckets_use_storage_key(stack_plans: dict[str, Plan], env: str) -
         assert key.urn in bucket.property_dependencies["encryption"], bucket.name
     urns = [r.urn for r in plan.resources]
     assert len(urns) == len(set(urns))
+
+
+@pytest.mark.parametrize("env", STACKS)
+def test_stack_data_access_audit_logs_only_where_configured(stack_plans: dict[str, Plan],
+                                                           env: str) -> None:
+    """storage.data_access_logs (prod) adds one project audit config for Cloud Storage that logs
+    reads and writes of data, with nobody exempted; the other stacks pay for no such logs."""
+    configs = of_type(stack_plans[env], "gcp:projects/iAMAuditConfig:IAMAuditConfig")
+    if env != "prod":
+        assert configs == []
+        return
+    (audit,) = configs
+    assert audit.inputs["service"] == "storage.googleapis.com"
+    assert audit.inputs["project"] == "acme-ai-prod"
+    logged = {c["logType"]: c for c in audit.inputs["auditLogConfigs"]}
+    assert {"DATA_READ", "DATA_WRITE"} <= set(logged)
+    assert not any(c.get("exemptedMembers") for c in logged.values())

@@ -119,6 +119,7 @@ ROSTER = (
     ("L2", "subnet-flow-logs", "low"),
     ("L3", "firewall-logging", "low"),
     ("L4", "bucket-access-logging", "low"),
+    ("L5", "data-access-audit-logs", "medium"),
     ("L6", "alerts-have-channels", "medium"),
     ("L7", "gke-intranode-visibility", "low"),
     ("L8", "transfer-job-logging", "low"),
@@ -126,6 +127,7 @@ ROSTER = (
     ("L10", "notification-channel-present", "medium"),
 )
 STACK_POLICIES = {"restricted-bucket-key-rotation", "no-node-pool-on-default-sa",
+                  "data-access-audit-logs",
                   "restricted-no-foreign-members", "notification-channel-present"}
 CASE_MODULES = (test_policy_public_access, test_policy_classification, test_policy_encryption,
                 test_policy_iam, test_policy_network, test_policy_gke, test_policy_compute,

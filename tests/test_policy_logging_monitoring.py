@@ -7,6 +7,7 @@ import pytest
 
 from tests.policy_fixtures import (
     ALERT_POLICY,
+    AUDIT_CONFIG,
     BUCKET,
     CLUSTER,
     DELETE,
@@ -25,7 +26,27 @@ PROD = {"alerts-have-channels": {"requireNotificationChannels": True},
         "notification-channel-present": {"requireNotificationChannels": True}}
 _CHANNEL = resource(NOTIFICATION_CHANNEL, "oncall")
 
+_AUDIT = {"project": "aidc-dev", "service": "storage.googleapis.com", "auditLogConfigs": [
+    {"logType": "ADMIN_READ"}, {"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}]}
+
 CASES = [
+    # L5 data-access-audit-logs (stack)
+    Case("data-access-audit-logs", BUCKET, expect="no audit config",
+         why="a confidential bucket and no audit config"),
+    Case("data-access-audit-logs", BUCKET,
+         extra=[resource(AUDIT_CONFIG, "audit", inputs={**_AUDIT, "auditLogConfigs": [
+             {"logType": "DATA_READ"}]})], expect="DATA_WRITE"),
+    Case("data-access-audit-logs", BUCKET,
+         extra=[resource(AUDIT_CONFIG, "audit", inputs={**_AUDIT, "auditLogConfigs": [
+             {"logType": "DATA_READ", "exemptedMembers": ["user:ml-bot@acme.example"]},
+             {"logType": "DATA_WRITE"}]})], expect="exempts user:ml-bot@acme.example"),
+    Case("data-access-audit-logs", BUCKET, extra=[resource(AUDIT_CONFIG, "audit", inputs=_AUDIT)],
+         fails=False),
+    Case("data-access-audit-logs", BUCKET,
+         extra=[resource(AUDIT_CONFIG, "audit", inputs={**_AUDIT, "service": "allServices"})],
+         fails=False, why="allServices covers Cloud Storage"),
+    Case("data-access-audit-logs", BUCKET, {("labels", "data-classification"): "internal"},
+         fails=False, not_applicable=True, why="no confidential data in the stack"),
     # L7 gke-intranode-visibility
     Case("gke-intranode-visibility", CLUSTER, {"enableIntranodeVisibility": DELETE}),
     Case("gke-intranode-visibility", CLUSTER, {"enableIntranodeVisibility": False}),
