@@ -302,6 +302,36 @@ def install_decode_cache() -> bool:
             return out
         return run
 
+    class _StackResource:
+        """One AnalyzeStack resource with its fields read once: the servicer walks every
+        resource once per stack policy, and each protobuf field access builds new objects."""
+
+        __slots__ = ("_message", "type", "urn", "name", "properties", "options", "provider",
+                     "parent", "dependencies", "propertyDependencies")
+
+        def __init__(self, message: Any) -> None:
+            self._message = message
+            self.type, self.urn, self.name = message.type, message.urn, message.name
+            self.properties, self.options = message.properties, message.options
+            self.provider, self.parent = message.provider, message.parent
+            self.dependencies = list(message.dependencies)
+            deps = message.propertyDependencies
+            self.propertyDependencies = {key: deps[key] for key in deps}
+
+        def HasField(self, name: str) -> bool:  # noqa: N802 (protobuf's name)
+            return self._message.HasField(name)
+
+    class _StackRequest:
+        __slots__ = ("resources",)
+
+        def __init__(self, request: Any) -> None:
+            self.resources = [_StackResource(r) for r in request.resources]
+
+    def read_once(method: Callable[..., Any]) -> Callable[..., Any]:
+        def run(self: Any, request: Any, context: Any) -> Any:
+            return method(self, _StackRequest(request), context)
+        return run
+
     sdk.json_format = _JsonFormat()
     sdk.deserialize_properties = memo(deserialize)
     sdk.unknown_checking_proxy = memo(proxy)
@@ -309,7 +339,7 @@ def install_decode_cache() -> bool:
     servicer._get_resource_options = memo_method(servicer._get_resource_options)  # noqa: SLF001
     servicer._get_provider_resource = memo_method(servicer._get_provider_resource)  # noqa: SLF001
     servicer.Analyze = scoped(servicer.Analyze)
-    servicer.AnalyzeStack = scoped(servicer.AnalyzeStack)
+    servicer.AnalyzeStack = scoped(read_once(servicer.AnalyzeStack))
     servicer._aidc_decode_cache = True  # noqa: SLF001
     return True
 
