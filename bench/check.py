@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.plan import STACKS, aidc_command, calibrate  # noqa: E402
+from bench.plan import STACKS, aidc_command, calibrate, timed  # noqa: E402
 from bench.synthetic import REPO, write_synthetic  # noqa: E402
 
 TARGET = 0.30
@@ -67,20 +67,10 @@ def count_resources(report: dict) -> int:
     return 0
 
 
-def plan_wall(args: list[str]) -> float:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    cmd = [*aidc_command(), "plan", *args, "-q"]
-    start = time.perf_counter()
-    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr}")
-    return time.perf_counter() - start
-
-
 def measure(name: str, args: list[str], work: Path, repeat: int) -> dict:
     walls, plan_walls, plans, policies, starts, n = [], [], [], [], [], 0
     for _ in range(repeat):
-        plan_walls.append(plan_wall(args))
+        plan_walls.append(timed([*aidc_command(), "plan", *args, "-q"])[0])
         wall, report = run_check(args, work / f"check-{name}.json")
         t = report.get("timings", {})
         walls.append(wall)

@@ -658,7 +658,7 @@ class PolicyAnalyzer:
                             pack_config: Mapping[str, Any] | None = None) -> None:
         """`start` and `begin` on a thread of their own, so the pack starts while the plan
         does; what is submitted meanwhile is sent as soon as the pack is ready. A failure to
-        start is raised by `check` (or `close`)."""
+        start is raised by `check`; `close` waits for a start in progress and stops it."""
         self._early = []
 
         def run() -> None:
