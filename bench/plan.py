@@ -125,7 +125,7 @@ def startup(repeat: int) -> dict[str, float]:
                "servicenetworking.Connection", "organizations.get_project")
     probes = {
         "python + pulumi": "import pulumi, pulumi.runtime",
-        "python + aidc's imports": "import infra.cli, infra.engine.planner, stacks.platform",
+        "python + aidc's imports": "import infra.cli, infra.plan, infra.platform",
         "python + the pulumi_gcp modules aidc uses": "import pulumi_gcp as g\n"
         + "".join(f"g.{t}\n" for t in touched),
     }

@@ -8,10 +8,10 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from infra.compute import ClusterConfig
-from infra.config_base import Spec
-from infra.kubeconfig import gke_kubeconfig
-from infra.labels import CLASSIFICATION_LABEL
+from infra.config.compute import ClusterConfig
+from infra.config.base import Spec
+from infra.gcp.kubeconfig import gke_kubeconfig
+from policies.protocol import CLASSIFICATION_LABEL
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 # GKE's least-privilege role for node service accounts (logging, monitoring, metadata).

@@ -9,9 +9,9 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from infra.catalog.filestore import check_capacity, filestore_tier
-from infra.config import Spec
+from infra.config.base import Spec
 from infra.errors import AidcError
-from infra.labels import CLASSIFICATION_LABEL
+from policies.protocol import CLASSIFICATION_LABEL
 
 # Squashed root maps to nobody, so a compromised pod running as root cannot own the share.
 NOBODY = 65534
@@ -49,11 +49,11 @@ class FilestoreShare(pulumi.ComponentResource):
         super().__init__("aidc:filestore:FilestoreShare", name, None, opts)
         tier = filestore_tier(spec.tier)
         if spec.cmek and not tier.cmek:
-            raise AidcError(f"cmek: Filestore tier {spec.tier} cannot take a customer-managed "
-                            "key; see `aidc catalog filestore` or set cmek to false")
+            raise AidcError(f"Filestore tier {spec.tier} cannot take a customer-managed "
+                            "key; see `aidc catalog filestore` or set cmek to false", field="cmek")
         if spec.cmek and kms_key_id is None:
-            raise AidcError("kms_key_id: cmek is on, so FilestoreShare needs the filestore key "
-                            "(KmsKeys.key_ids['filestore']) and its grant in depends_on")
+            raise AidcError("cmek is on, so FilestoreShare needs the filestore key "
+                            "(KmsKeys.key_ids['filestore']) and its grant in depends_on", field="kms_key_id")
         self.instance = gcp.filestore.Instance(
             f"{name}-instance",
             name=spec.instance_name,

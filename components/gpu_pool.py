@@ -9,9 +9,9 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from components.cluster import CLOUD_PLATFORM, gke_metadata, secure_boot
-from components.nodepool import capacity_settings, taints
-from infra.compute import GPU_TAINT, QUEUED_LABEL, QUEUED_TAINT, GpuPoolConfig
-from infra.config_base import Spec
+from components.node_config import capacity_settings, taints
+from infra.config.compute import GPU_TAINT, QUEUED_LABEL, QUEUED_TAINT, GpuPoolConfig
+from infra.config.base import Spec
 from infra.errors import AidcError
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -56,9 +56,9 @@ class GpuNodePool(pulumi.ComponentResource):
         cfg = spec.config
         gpu = cfg.resolved()
         if cfg.uses_gpudirect and gpu.profile is not None and len(gpu_networks) != gpu.profile.extra_nics:
-            raise AidcError(f"gpu_networks: pool {spec.pool_name} uses {gpu.gpudirect}, which "
+            raise AidcError(f"pool {spec.pool_name} uses {gpu.gpudirect}, which "
                             f"needs {gpu.profile.extra_nics} extra node networks, "
-                            f"{len(gpu_networks)} were wired")
+                            f"{len(gpu_networks)} were wired", field="gpu_networks")
         capacity = capacity_settings(cfg.capacity, cfg.reservation_name)
         labels = {**spec.labels, **cfg.labels}
         pool_taints = [GPU_TAINT]

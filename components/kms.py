@@ -8,7 +8,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from infra.config import KEY_PURPOSES, Spec
+from infra.config.base import Spec
+
+from infra.config.encryption import KEY_PURPOSES
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECONDS_PER_DAY = 86400

@@ -8,8 +8,8 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from infra.config import Spec
-from infra.netplan import NetworkPlan
+from infra.config.base import Spec
+from infra.gcp.netplan import NetworkPlan
 
 # https://cloud.google.com/iap/docs/using-tcp-forwarding#create-firewall-rule
 IAP_TCP_RANGE = "35.235.240.0/20"

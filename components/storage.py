@@ -8,8 +8,10 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from infra.config import ACCESS_LOGS_PURPOSE, VERSIONED_BY_DEFAULT, BucketSpec, Spec
-from infra.labels import CLASSIFICATION_LABEL, DATA_CLASSIFICATIONS
+from infra.config.base import Spec
+
+from infra.config.storage import ACCESS_LOGS_PURPOSE, VERSIONED_BY_DEFAULT, BucketSpec
+from policies.protocol import CLASSIFICATION_LABEL, CLASSIFICATIONS
 
 SECONDS_PER_DAY = 86400
 # Cloud Storage writes usage logs as this group; it needs objectCreator on the log bucket.
@@ -56,7 +58,7 @@ def _lifecycle(spec: BucketSpec, versioned: bool) -> list[gcp.storage.BucketLife
 
 
 def needs_access_logs(spec: BucketSpec) -> bool:
-    return DATA_CLASSIFICATIONS.index(spec.classification) >= DATA_CLASSIFICATIONS.index(LOGGED_FROM)
+    return CLASSIFICATIONS.index(spec.classification) >= CLASSIFICATIONS.index(LOGGED_FROM)
 
 
 class DataBuckets(pulumi.ComponentResource):

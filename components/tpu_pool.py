@@ -9,10 +9,10 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from components.cluster import CLOUD_PLATFORM, gke_metadata, secure_boot
-from components.nodepool import capacity_settings
+from components.node_config import capacity_settings
 from infra.catalog.tpu import tpu_generation
-from infra.compute import TpuPoolConfig
-from infra.config_base import Spec
+from infra.config.compute import TpuPoolConfig
+from infra.config.base import Spec
 
 TPU_RESOURCE = "google.com/tpu"
 

@@ -8,7 +8,7 @@ from datetime import date
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.transfer.config import PUBSUB_PUBLISHER, TransferConfig
+from infra.config.transfers import PUBSUB_PUBLISHER, TransferConfig
 
 # The job's logging: every copy, deletion and listing, succeeded or failed (L8 in the pack).
 # https://cloud.google.com/storage-transfer/docs/cloud-logging

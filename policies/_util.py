@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .metadata import CLASSIFICATION_LABEL, CLASSIFICATIONS
+from .protocol import CLASSIFICATION_LABEL, CLASSIFICATIONS
 
 # Subnet purposes that hold no VMs (proxies, PSC, NAT): no VM traffic to log or route.
 NO_VM_SUBNET_PURPOSES = frozenset({

@@ -19,15 +19,8 @@ from ._util import (
     is_true,
     labels_key_for,
 )
-from .metadata import (
-    BUCKET,
-    CLASSIFICATION_LABEL,
-    CLASSIFICATIONS,
-    CLUSTER,
-    CRYPTO_KEY,
-    NODE_POOL,
-    meta,
-)
+from .metadata import meta
+from .protocol import BUCKET, CLASSIFICATION_LABEL, CLASSIFICATIONS, CLUSTER, CRYPTO_KEY, NODE_POOL
 
 
 def data_classification_label(args: Any, config: Mapping[str, Any]) -> Iterator[str]:

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._util import get, is_default_compute_sa, is_false, is_true
-from .metadata import PROJECT_METADATA, PROJECT_METADATA_ITEM, meta
+from .metadata import meta
+from .protocol import PROJECT_METADATA, PROJECT_METADATA_ITEM
 
 _OS_LOGIN = "enable-oslogin"
 _SERIAL = "serial-port-enable"

@@ -22,7 +22,8 @@ from ._util import (
     labels_key_for,
     node_configs,
 )
-from .metadata import BUCKET, CLUSTER, DISK_TYPES, FILESTORE, INSTANCE, meta
+from .metadata import meta
+from .protocol import BUCKET, CLUSTER, DISK_TYPES, FILESTORE, INSTANCE
 
 _HSM_LEVELS = frozenset({"HSM", "HSM_SINGLE_TENANT", "EXTERNAL", "EXTERNAL_VPC"})
 

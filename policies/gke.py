@@ -10,7 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._util import as_list, default_sa_findings, get, is_false, is_true, node_configs
-from .metadata import CLUSTER, NODE_POOL, meta
+from .metadata import meta
+from .protocol import CLUSTER, NODE_POOL
 
 _BROAD_SCOPES = frozenset({"cloud-platform", "compute", "devstorage.full_control",
                            "devstorage.read_write", "iam"})

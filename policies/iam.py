@@ -24,7 +24,7 @@ from ._util import (
     service_account_project,
 )
 from .classification import find_crypto_keys, index_crypto_keys
-from .metadata import BUCKET, BUCKET_IAM, CRYPTO_KEY, HMAC_KEY, KMS_IAM, SA_IAM
+from .protocol import BUCKET, BUCKET_IAM, CRYPTO_KEY, HMAC_KEY, KMS_IAM, SA_IAM
 
 _BASIC_ROLES = ("roles/owner", "roles/editor")
 _PROJECT_WIDE_SA_ROLES = frozenset({"roles/iam.serviceAccountUser",

@@ -10,7 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._util import NO_VM_SUBNET_PURPOSES, as_list, at_least, classification, get, is_false, is_true
-from .metadata import AUDIT_CONFIG, BUCKET, NOTIFICATION_CHANNEL, meta
+from .metadata import meta
+from .protocol import AUDIT_CONFIG, BUCKET, NOTIFICATION_CHANNEL
 
 
 

@@ -6,7 +6,7 @@ assumes for an absent property, and the references it implements (CIS items with
 version, Checkov ids, Google policy-library templates, Pulumi compliance policies), so that a
 security reviewer can trace each rule to its source.
 
-Pure data, no pulumi-policy import: `infra.policy_config` reads the roster from here to validate
+Pure data, no pulumi-policy import: `infra.config.policy` reads the roster from here to validate
 policy names in stack config, and the pack (`policies/pack.py`) turns each record into
 pulumi-policy's own fields. Config properties are declared here as JSON schema with their
 defaults; the engine fills the defaults in, and the rule functions fall back to them too.
@@ -19,16 +19,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-SEVERITIES = ("critical", "high", "medium", "low")
-CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
-CLASSIFICATION_LABEL = "data-classification"
-
-# Reference prefixes as they appear in a policy's tags (and in reports' references).
-CIS_PREFIX = "CIS-"
-CHECKOV_PREFIX = "CKV"
-POLICY_LIBRARY_PREFIX = "PL:"
-PULUMI_PREFIX = "PULUMI:"
-REFERENCE_PREFIXES = (CIS_PREFIX, CHECKOV_PREFIX, POLICY_LIBRARY_PREFIX, PULUMI_PREFIX)
+from .protocol import (
+    ALERT_POLICY, AUDIT_CONFIG, BUCKET, BUCKET_ACLS, BUCKET_IAM, CIS_PREFIX, CLASSIFICATIONS,
+    CLUSTER, CRYPTO_KEY, DATA_IAM, DISK_TYPES, FILESTORE, FIREWALL, HIGH_LEVEL_IAM, HMAC_KEY,
+    K8S_CLUSTER_ROLE, K8S_CLUSTER_ROLE_BINDING, K8S_CONFIG_MAP, K8S_ROLE, K8S_SECRET,
+    K8S_SERVICE, KMS_IAM, NETWORK, NODE_POOL, NOTIFICATION_CHANNEL, POLICY_LIBRARY_PREFIX,
+    PROJECT, PROJECT_IAM, PROJECT_METADATA, PROJECT_METADATA_ITEM, PULUMI_PREFIX, SA_IAM,
+    SA_KEY, SEVERITIES, SUBNETWORK, TRANSFER_JOB, VM_TYPES, WORKLOAD_TYPES,
+)
 
 _CIS_BENCHMARKS = {
     "GCP": "CIS Google Cloud Platform Foundation Benchmark",
@@ -148,90 +146,6 @@ WAIVERS_SCHEMA = {"waivers": {
         "required": ["resource", "reason"],
     },
 }}
-
-WORKLOAD_TYPES = (
-    "kubernetes:apps/v1:Deployment",
-    "kubernetes:apps/v1:StatefulSet",
-    "kubernetes:apps/v1:DaemonSet",
-    "kubernetes:apps/v1:ReplicaSet",
-    "kubernetes:batch/v1:Job",
-    "kubernetes:batch/v1:CronJob",
-    "kubernetes:core/v1:Pod",
-)
-
-BUCKET = "gcp:storage/bucket:Bucket"
-AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
-FILESTORE = "gcp:filestore/instance:Instance"
-CLUSTER = "gcp:container/cluster:Cluster"
-NODE_POOL = "gcp:container/nodePool:NodePool"
-CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
-FIREWALL = "gcp:compute/firewall:Firewall"
-SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
-NETWORK = "gcp:compute/network:Network"
-PROJECT = "gcp:organizations/project:Project"
-INSTANCE = "gcp:compute/instance:Instance"
-INSTANCE_TEMPLATES = ("gcp:compute/instanceTemplate:InstanceTemplate",
-                      "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate")
-VM_TYPES = (INSTANCE, *INSTANCE_TEMPLATES)
-DISK_TYPES = ("gcp:compute/disk:Disk", "gcp:compute/regionDisk:RegionDisk")
-PROJECT_METADATA = "gcp:compute/projectMetadata:ProjectMetadata"
-PROJECT_METADATA_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
-TRANSFER_JOB = "gcp:storage/transferJob:TransferJob"
-ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
-NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
-SA_KEY = "gcp:serviceaccount/key:Key"
-HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
-K8S_SERVICE = "kubernetes:core/v1:Service"
-K8S_CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
-K8S_SECRET = "kubernetes:core/v1:Secret"
-K8S_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
-K8S_CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
-K8S_CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
-
-
-def _iam(prefix: str, *names: str) -> tuple[str, ...]:
-    return tuple(f"{prefix}{n}:{n[0].upper()}{n[1:]}" for n in names)
-
-
-BUCKET_IAM = _iam("gcp:storage/", "bucketIAMMember", "bucketIAMBinding", "bucketIAMPolicy")
-KMS_IAM = _iam("gcp:kms/", "cryptoKeyIAMMember", "cryptoKeyIAMBinding", "cryptoKeyIAMPolicy",
-               "keyRingIAMMember", "keyRingIAMBinding", "keyRingIAMPolicy")
-# IAM on other resources that hold data (datasets, topics, secrets, images, disks, ...).
-DATA_IAM = (
-    *BUCKET_IAM,
-    *_iam("gcp:storage/", "managedFolderIamMember", "managedFolderIamBinding",
-          "managedFolderIamPolicy"),
-    *_iam("gcp:bigquery/", "datasetIamMember", "datasetIamBinding", "datasetIamPolicy",
-          "iamMember", "iamBinding", "iamPolicy"),
-    *_iam("gcp:pubsub/", "topicIAMMember", "topicIAMBinding", "topicIAMPolicy",
-          "subscriptionIAMMember", "subscriptionIAMBinding", "subscriptionIAMPolicy"),
-    *_iam("gcp:secretmanager/", "secretIamMember", "secretIamBinding", "secretIamPolicy"),
-    *_iam("gcp:artifactregistry/", "repositoryIamMember", "repositoryIamBinding",
-          "repositoryIamPolicy"),
-    *_iam("gcp:compute/", "diskIamMember", "diskIamBinding", "diskIamPolicy",
-          "imageIamMember", "imageIamBinding", "imageIamPolicy",
-          "snapshotIamMember", "snapshotIamBinding", "snapshotIamPolicy",
-          "machineImageIamMember", "machineImageIamBinding", "machineImageIamPolicy"),
-)
-PROJECT_IAM = ("gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding",
-               "gcp:projects/iAMPolicy:IAMPolicy")
-HIGH_LEVEL_IAM = (
-    *PROJECT_IAM,
-    "gcp:folder/iAMMember:IAMMember", "gcp:folder/iAMBinding:IAMBinding",
-    "gcp:folder/iAMPolicy:IAMPolicy",
-    "gcp:organizations/iAMMember:IAMMember", "gcp:organizations/iAMBinding:IAMBinding",
-    "gcp:organizations/iAMPolicy:IAMPolicy",
-)
-SA_IAM = ("gcp:serviceaccount/iAMMember:IAMMember", "gcp:serviceaccount/iAMBinding:IAMBinding",
-          "gcp:serviceaccount/iAMPolicy:IAMPolicy")
-BUCKET_ACLS = (
-    "gcp:storage/bucketACL:BucketACL",
-    "gcp:storage/defaultObjectACL:DefaultObjectACL",
-    "gcp:storage/objectACL:ObjectACL",
-    "gcp:storage/bucketAccessControl:BucketAccessControl",
-    "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
-    "gcp:storage/objectAccessControl:ObjectAccessControl",
-)
 
 _K8S_PSS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
 

@@ -21,7 +21,8 @@ from ._util import (
     within,
     world_open_allows,
 )
-from .metadata import CLUSTER, NETWORK, NODE_POOL, PROJECT, meta
+from .metadata import meta
+from .protocol import CLUSTER, NETWORK, NODE_POOL, PROJECT
 
 _SSH_RDP = ((22, "SSH"), (3389, "RDP"))
 _INTERNAL_LB_ANNOTATIONS = ("networking.gke.io/load-balancer-type",

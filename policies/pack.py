@@ -41,13 +41,11 @@ from . import (
     public_access,
 )
 from .metadata import POLICIES, WAIVERS_SCHEMA, PolicyMeta
+from .protocol import STACK_WAIVER_RESOURCE, encode_waived
 
 PACK_NAME = "aidc-policies"
 PACK_DESCRIPTION = ("aidc: encryption, access control and hardening for AI data centres on Google "
                     "Cloud (GCS, Filestore, KMS, VPC, GKE GPU/TPU pools, Kubernetes workloads).")
-WAIVED_HEADER = "waived by configuration"
-STACK_WAIVER_RESOURCE = "stack"  # the `resource` of a waiver for a stack-level violation
-
 _MODULES = (public_access, classification, encryption, iam, network, gke, compute, kubernetes,
             logging_monitoring)
 
@@ -82,24 +80,6 @@ def waiver_reason(config: Mapping[str, Any], name: str | None, urn: str | None) 
         if reason and waiver.get("resource") in {name, urn} - {None, ""}:
             return reason
     return None
-
-
-def encode_waived(items: Iterable[tuple[str, str, str]]) -> str:
-    """A not-applicable reason listing waived violations as (urn, reason, message) JSON lines."""
-    lines = [json.dumps({"urn": urn, "reason": reason, "message": message}, sort_keys=True)
-             for urn, reason, message in items]
-    return "\n".join([f"{WAIVED_HEADER}:", *lines])
-
-
-def decode_waived(text: str) -> list[tuple[str, str, str]] | None:
-    """Inverse of `encode_waived`; None when `text` is not a waiver record."""
-    if not text.startswith(f"{WAIVED_HEADER}:"):
-        return None
-    out = []
-    for line in text.splitlines()[1:]:
-        item = json.loads(line)
-        out.append((str(item["urn"]), str(item["reason"]), str(item["message"])))
-    return out
 
 
 # --- wrapping rules into pulumi-policy policies ------------------------------------------------

@@ -72,7 +72,7 @@ def plan_of(program: Callable[[], Any], *, config: Mapping[str, Any] | None = No
 
 def plan_stack_file(path: Path, stack: str | None = None) -> Plan:
     """The Plan of a stack file through the same path as the CLI (validate, then run stacks/)."""
-    from infra.engine.planner import plan_stack, stack_name_of
+    from infra.plan import plan_stack, stack_name_of
 
     return plan_stack(stack or stack_name_of(path), path)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from infra.engine.analyzer import PolicyAnalyzer
+from infra.check.analyzer import PolicyAnalyzer
 from infra.engine.plan import Plan, PlanResource
-from infra.engine.results import CheckResult
+from infra.check.results import CheckResult
 from policies.metadata import BY_NAME
 
 PROJECT, STACK = "aidc", "dev"

@@ -8,7 +8,7 @@ waived violation, a stack-level one, a diagnostic, and names full of Markdown/Me
 from __future__ import annotations
 
 from infra.engine.plan import STACK_TYPE, Plan, PlanResource
-from infra.engine.results import CheckResult, Diagnostic, PolicyInfo, Violation
+from infra.check.results import CheckResult, Diagnostic, PolicyInfo, Violation
 
 PROJECT = "aidc"
 STACK = "dev"

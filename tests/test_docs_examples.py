@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import read_stack_file
+from infra.config.load import read_stack_file
 from infra.engine.runner import run_program
 from tests.helpers import REPO, STACKS_DIR
 

@@ -233,10 +233,10 @@ def filestore_tier(name: str) -> FilestoreTier:
     known = ", ".join(FILESTORE_TIERS)
     if key in _ALIASES:
         raise CatalogLookupError(
-            f"tier: {name!r} is the Filestore API's old alias for {_ALIASES[key]}; "
-            f"use {_ALIASES[key]} (tiers: {known})"
+            f"{name!r} is the Filestore API's old alias for {_ALIASES[key]}; "
+            f"use {_ALIASES[key]} (tiers: {known})", field="tier"
         )
-    raise CatalogLookupError(f"tier: {name!r} is not a Filestore tier; use one of {known}")
+    raise CatalogLookupError(f"{name!r} is not a Filestore tier; use one of {known}", field="tier")
 
 
 def check_capacity(tier: str, capacity_gib: int) -> CapacityRange:
@@ -249,23 +249,23 @@ def check_capacity(tier: str, capacity_gib: int) -> CapacityRange:
     name = record.tier
     accepts = f"{name} accepts {record.accepted()}"
     if isinstance(capacity_gib, bool) or not isinstance(capacity_gib, int):
-        raise AidcError(f"capacity_gib: {capacity_gib!r} is not a whole number of GiB; {accepts}")
+        raise AidcError(f"{capacity_gib!r} is not a whole number of GiB; {accepts}", field="capacity_gib")
     for capacity_range in record.ranges:
         if capacity_range.contains(capacity_gib):
             return capacity_range
 
     first, last = record.ranges[0], record.ranges[-1]
     if capacity_gib < first.min_gib:
-        raise AidcError(f"capacity_gib: {capacity_gib} is below the {name} minimum; {accepts}")
+        raise AidcError(f"{capacity_gib} is below the {name} minimum; {accepts}", field="capacity_gib")
     if capacity_gib > last.max_gib:
-        raise AidcError(f"capacity_gib: {capacity_gib} is above the {name} maximum; {accepts}")
+        raise AidcError(f"{capacity_gib} is above the {name} maximum; {accepts}", field="capacity_gib")
     for r in record.ranges:
         if r.min_gib <= capacity_gib <= r.max_gib:
             below = r.min_gib + (capacity_gib - r.min_gib) // r.step_gib * r.step_gib
             raise AidcError(
-                f"capacity_gib: {capacity_gib} is not on a {r.step_gib} GiB step of the {name} "
+                f"{capacity_gib} is not on a {r.step_gib} GiB step of the {name} "
                 f"{r.min_gib}-{r.max_gib} GiB range; the nearest valid sizes are {below} and "
-                f"{below + r.step_gib} GiB; {accepts}"
+                f"{below + r.step_gib} GiB; {accepts}", field="capacity_gib"
             )
     # Ranges are sorted and disjoint, and the value is inside neither end nor any range,
     # so it lies in a gap between two neighbours.
@@ -273,8 +273,8 @@ def check_capacity(tier: str, capacity_gib: int) -> CapacityRange:
         (a, b) for a, b in zip(record.ranges, record.ranges[1:]) if capacity_gib < b.min_gib
     )
     raise AidcError(
-        f"capacity_gib: {capacity_gib} falls between the {name} ranges; the nearest valid "
-        f"sizes are {lower.max_gib} and {upper.min_gib} GiB; {accepts}"
+        f"{capacity_gib} falls between the {name} ranges; the nearest valid "
+        f"sizes are {lower.max_gib} and {upper.min_gib} GiB; {accepts}", field="capacity_gib"
     )
 
 
@@ -290,15 +290,15 @@ def check_resize(tier: str, current_gib: int, new_gib: int) -> CapacityRange:
     new = check_capacity(record.tier, new_gib)
     if new != current:
         raise AidcError(
-            f"capacity_gib: {current_gib} -> {new_gib} moves a {record.tier} instance from the "
+            f"{current_gib} -> {new_gib} moves a {record.tier} instance from the "
             f"{current.describe()} range to the {new.describe()} range; Filestore cannot change "
-            f"an instance's capacity range: create a new instance and copy the data"
+            f"an instance's capacity range: create a new instance and copy the data", field="capacity_gib"
         )
     if new_gib < current_gib and not record.scale_down:
         raise AidcError(
-            f"capacity_gib: {current_gib} -> {new_gib} shrinks a {record.tier} instance; "
+            f"{current_gib} -> {new_gib} shrinks a {record.tier} instance; "
             f"{record.tier} capacity can only grow: keep {current_gib} GiB or more, or create "
-            f"a smaller instance and copy the data"
+            f"a smaller instance and copy the data", field="capacity_gib"
         )
     return new
 

@@ -22,9 +22,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping
 
 from infra.catalog.source import Source
+from infra.gcp.gke_versions import meets_min_gke_version, parse_gke_version
 from infra.errors import AidcError, CatalogLookupError
 
 AS_OF = date(2026, 11, 29)
@@ -46,50 +47,6 @@ RDMA_NETWORK_PROFILES_URL = "https://cloud.google.com/vpc/docs/rdma-network-prof
 
 LOCAL_SSD_DISK_GIB = 375
 """Every Local SSD disk is 375 GiB; Google's tables print the total per VM."""
-
-
-# --- GKE versions ---------------------------------------------------------------------------
-
-_GKE_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)-gke\.(\d+)")
-
-
-def parse_gke_version(version: str) -> tuple[int, int, int, int]:
-    """``"1.30.4-gke.1129000"`` as ``(1, 30, 4, 1129000)``, so versions compare as tuples.
-
-    Only full GKE patch versions are accepted: a minimum version is a patch version, and a bare
-    minor such as ``"1.30"`` cannot be said to meet it.
-    """
-    match = _GKE_VERSION.fullmatch(version)
-    if match is None:
-        raise AidcError(
-            f"GKE version {version!r} is not a GKE patch version like '1.30.4-gke.1129000'"
-        )
-    major, minor, patch, build = (int(part) for part in match.groups())
-    return major, minor, patch, build
-
-
-def meets_min_gke_version(minimums: Sequence[str], version: str) -> bool:
-    """Whether ``version`` meets per-minor minimums written the way Google's docs write them.
-
-    Google lists one minimum patch per minor ("for 1.29 use 1.29.4-gke.1542000 or later, for
-    1.30 use 1.30.4-gke.1129000 or later"). The rule, applied to ``version``:
-
-    * its minor has a listed minimum: the version must be that patch or later;
-    * its minor is older than every listed minor: not supported;
-    * its minor is newer than a listed one but has no entry of its own: supported, because the
-      feature, once shipped in a minor, is carried into every later minor.
-
-    No minimums at all means no constraint.
-    """
-    parsed = parse_gke_version(version)
-    floors = sorted(parse_gke_version(minimum) for minimum in minimums)
-    if not floors:
-        return True
-    same_or_older_minor = [floor for floor in floors if floor[:2] <= parsed[:2]]
-    if not same_or_older_minor:
-        return False
-    nearest = same_or_older_minor[-1]
-    return nearest[:2] < parsed[:2] or parsed >= nearest
 
 
 # --- GPU models -----------------------------------------------------------------------------
@@ -439,8 +396,8 @@ class AttachableGpu:
             if limit.accelerator_count == accelerator_count:
                 return limit
         raise AidcError(
-            f"accelerator_count: {self.accelerator_type} attaches to N1 machine types in counts "
-            f"{_join(self.allowed_counts)}; config asks {accelerator_count}"
+            f"{self.accelerator_type} attaches to N1 machine types in counts "
+            f"{_join(self.allowed_counts)}; config asks {accelerator_count}", field="accelerator_count"
         )
 
 
@@ -535,8 +492,8 @@ def n1_shape(machine_type: str) -> N1Shape:
         for family, (_, sizes) in _N1_PREDEFINED.items()
     )
     raise CatalogLookupError(
-        f"machine_type: {machine_type!r} is not an N1 machine type; N1 types are {shapes}, "
-        "or n1-custom-VCPUS-MEMORY_MB"
+        f"{machine_type!r} is not an N1 machine type; N1 types are {shapes}, "
+        "or n1-custom-VCPUS-MEMORY_MB", field="machine_type"
     )
 
 
@@ -559,12 +516,12 @@ def gpu_machine(machine_type: str) -> GpuMachine:
         pass
     if is_n1(machine_type):
         raise CatalogLookupError(
-            f"machine_type: {machine_type!r} is an N1 machine type with no GPU of its own; give "
-            f"accelerator_type ({_join(N1_ATTACHABLE)}) and accelerator_count to attach GPUs"
+            f"{machine_type!r} is an N1 machine type with no GPU of its own; give "
+            f"accelerator_type ({_join(N1_ATTACHABLE)}) and accelerator_count to attach GPUs", field="machine_type"
         )
     raise CatalogLookupError(
-        f"machine_type: {machine_type!r} is not a GPU machine type; GPU machine types are "
-        f"{_join(GPU_MACHINES)}, or an n1-* type with an attached GPU"
+        f"{machine_type!r} is not a GPU machine type; GPU machine types are "
+        f"{_join(GPU_MACHINES)}, or an n1-* type with an attached GPU", field="machine_type"
     )
 
 
@@ -655,8 +612,8 @@ def _resolve_fixed(
             else ""
         )
         raise AidcError(
-            f"accelerator_type: {machine.machine_type!r} carries {carries}, "
-            f"config asks {accelerator_type}{hint}"
+            f"{machine.machine_type!r} carries {carries}, "
+            f"config asks {accelerator_type}{hint}", field="accelerator_type"
         )
     if accelerator_count is not None and accelerator_count != machine.accelerator_count:
         alternatives = [
@@ -666,8 +623,8 @@ def _resolve_fixed(
         ]
         hint = f" (for {accelerator_count} use {_join(alternatives)})" if alternatives else ""
         raise AidcError(
-            f"machine_type: {machine.machine_type!r} carries {carries}, "
-            f"config asks {accelerator_count}{hint}"
+            f"{machine.machine_type!r} carries {carries}, "
+            f"config asks {accelerator_count}{hint}", field="machine_type"
         )
     return _resolved(machine)
 
@@ -676,22 +633,22 @@ def _resolve_by_accelerator(accelerator_type: str, accelerator_count: int | None
     if accelerator_type in N1_ATTACHABLE:
         counts = _join(N1_ATTACHABLE[accelerator_type].allowed_counts)
         raise AidcError(
-            f"machine_type: {accelerator_type} attaches to N1 machine types only; set "
+            f"{accelerator_type} attaches to N1 machine types only; set "
             f"machine_type to an n1-* type (for example n1-standard-8) and accelerator_count "
-            f"to one of {counts}"
+            f"to one of {counts}", field="machine_type"
         )
     candidates = _machines_carrying(accelerator_type)
     counts = sorted({m.accelerator_count for m in candidates})
     if accelerator_count is None:
         raise AidcError(
-            f"accelerator_count: required when machine_type is not given; {accelerator_type} "
-            f"comes in counts {_join(counts)}"
+            f"required when machine_type is not given; {accelerator_type} "
+            f"comes in counts {_join(counts)}", field="accelerator_count"
         )
     matching = [m for m in candidates if m.accelerator_count == accelerator_count]
     if not matching:
         raise CatalogLookupError(
-            f"accelerator_count: no machine type carries {accelerator_count} x "
-            f"{accelerator_type}; counts available are {_join(counts)}"
+            f"no machine type carries {accelerator_count} x "
+            f"{accelerator_type}; counts available are {_join(counts)}", field="accelerator_count"
         )
     # Several G2 types carry one L4: the smallest host is the least surprising default.
     return _resolved(min(matching, key=lambda m: (m.vcpus, m.memory_gb)))
@@ -703,28 +660,28 @@ def _resolve_n1(
     shape = n1_shape(machine_type)
     if accelerator_type is None:
         raise AidcError(
-            f"accelerator_type: N1 machine type {machine_type!r} has no GPU of its own; give "
-            f"accelerator_type (one of {_join(N1_ATTACHABLE)}) and accelerator_count"
+            f"N1 machine type {machine_type!r} has no GPU of its own; give "
+            f"accelerator_type (one of {_join(N1_ATTACHABLE)}) and accelerator_count", field="accelerator_type"
         )
     attachable = N1_ATTACHABLE.get(accelerator_type)
     if attachable is None:
         built_into = _join(m.machine_type for m in _machines_carrying(accelerator_type))
         raise AidcError(
-            f"accelerator_type: {accelerator_type} cannot attach to N1 machine type "
+            f"{accelerator_type} cannot attach to N1 machine type "
             f"{machine_type!r}; it comes built into {built_into}. N1 takes "
-            f"{_join(N1_ATTACHABLE)}"
+            f"{_join(N1_ATTACHABLE)}", field="accelerator_type"
         )
     if accelerator_count is None:
         raise AidcError(
-            f"accelerator_count: required with {accelerator_type} on {machine_type!r}; "
-            f"allowed counts are {_join(attachable.allowed_counts)}"
+            f"required with {accelerator_type} on {machine_type!r}; "
+            f"allowed counts are {_join(attachable.allowed_counts)}", field="accelerator_count"
         )
     limit = attachable.limit(accelerator_count)
     if shape.vcpus > limit.max_vcpus or shape.memory_gb > limit.max_memory_gb:
         raise AidcError(
-            f"machine_type: {machine_type!r} has {shape.vcpus} vCPUs and {shape.memory_gb:g} GB; "
+            f"{machine_type!r} has {shape.vcpus} vCPUs and {shape.memory_gb:g} GB; "
             f"with {accelerator_count} x {accelerator_type} Google allows at most "
-            f"{limit.max_vcpus} vCPUs and {limit.max_memory_gb:g} GB"
+            f"{limit.max_vcpus} vCPUs and {limit.max_memory_gb:g} GB", field="machine_type"
         )
     return ResolvedGpu(
         machine_type=machine_type,
@@ -752,17 +709,17 @@ def resolve_gpu(
     Errors start with the offending field, so config can prefix the node pool's path.
     """
     if accelerator_count is not None and accelerator_count < 1:
-        raise AidcError(f"accelerator_count: must be at least 1, got {accelerator_count}")
+        raise AidcError(f"must be at least 1, got {accelerator_count}", field="accelerator_count")
     if accelerator_type is not None and accelerator_type not in GPU_MODELS:
         raise CatalogLookupError(
-            f"accelerator_type: {accelerator_type!r} is not a GPU model; accelerator types are "
-            f"{_join(GPU_MODELS)}"
+            f"{accelerator_type!r} is not a GPU model; accelerator types are "
+            f"{_join(GPU_MODELS)}", field="accelerator_type"
         )
     if machine_type is None:
         if accelerator_type is None:
             raise AidcError(
-                "machine_type: give a GPU machine type, or accelerator_type and "
-                "accelerator_count to pick one"
+                "give a GPU machine type, or accelerator_type and "
+                "accelerator_count to pick one", field="machine_type"
             )
         return _resolve_by_accelerator(accelerator_type, accelerator_count)
     if machine_type in GPU_MACHINES:
@@ -771,13 +728,13 @@ def resolve_gpu(
         return _resolve_n1(machine_type, accelerator_type, accelerator_count)
     if accelerator_type is not None:
         raise AidcError(
-            f"accelerator_type: {machine_type!r} cannot take {accelerator_type}; GPUs attach "
+            f"{machine_type!r} cannot take {accelerator_type}; GPUs attach "
             f"only to N1 machine types ({_join(N1_ATTACHABLE)}) or come built into "
-            f"accelerator-optimized ones ({_join(_families())})"
+            f"accelerator-optimized ones ({_join(_families())})", field="accelerator_type"
         )
     raise CatalogLookupError(
-        f"machine_type: {machine_type!r} carries no GPU; GPU machine types are "
-        f"{_join(GPU_MACHINES)}, or an n1-* type with an attached GPU"
+        f"{machine_type!r} carries no GPU; GPU machine types are "
+        f"{_join(GPU_MACHINES)}, or an n1-* type with an attached GPU", field="machine_type"
     )
 
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
-from infra.catalog.gpu import parse_gke_version
+from infra.gcp.gke_versions import parse_gke_version
 from infra.catalog.source import Source
 from infra.errors import AidcError, CatalogLookupError
 
@@ -104,8 +104,8 @@ class TpuGeneration:
             if machine.name == machine_type:
                 return machine.chips
         raise CatalogLookupError(
-            f"machine_type: {machine_type!r} is not a {self.name} machine type; {self.name} "
-            f"machine types are {_join(m.name for m in self.machine_types)}"
+            f"{machine_type!r} is not a {self.name} machine type; {self.name} "
+            f"machine types are {_join(m.name for m in self.machine_types)}", field="machine_type"
         )
 
     def machine_types_for(self, topology: str) -> tuple[str, ...]:
@@ -307,8 +307,8 @@ def tpu_generation(name: str) -> TpuGeneration:
         return TPU_GENERATIONS[name]
     except KeyError:
         raise CatalogLookupError(
-            f"generation: {name!r} is not a TPU generation; generations are "
-            f"{_join(TPU_GENERATIONS)}"
+            f"{name!r} is not a TPU generation; generations are "
+            f"{_join(TPU_GENERATIONS)}", field="generation"
         ) from None
 
 
@@ -366,15 +366,15 @@ def tpu_slice(generation: str, topology: str, machine_type: str | None = None) -
     record = tpu_generation(generation)
     if _TOPOLOGY.fullmatch(topology) is None:
         raise AidcError(
-            f"topology: {topology!r} is not a topology; write sides joined by 'x', like "
-            f"'2x4' (2D) or '2x2x4' (3D)"
+            f"{topology!r} is not a topology; write sides joined by 'x', like "
+            f"'2x4' (2D) or '2x2x4' (3D)", field="topology"
         )
     dims = _dims(topology)
     if len(dims) != record.dimensions:
         example = "4x4x4" if record.dimensions == 3 else "4x4"
         raise CatalogLookupError(
-            f"topology: {record.name} needs a {record.dimensions}D topology like {example!r}, "
-            f"got {topology!r}; {record.name} offers {record.describe_topologies()}"
+            f"{record.name} needs a {record.dimensions}D topology like {example!r}, "
+            f"got {topology!r}; {record.name} offers {record.describe_topologies()}", field="topology"
         )
     candidates = record.machine_types_for(topology)
     if not candidates:
@@ -383,8 +383,8 @@ def tpu_slice(generation: str, topology: str, machine_type: str | None = None) -
             ordered = "x".join(str(side) for side in sorted(dims))
             hint = f" (sides go smallest first: {ordered!r})"
         raise CatalogLookupError(
-            f"topology: {record.name} does not offer {topology!r}{hint}; {record.name} offers "
-            f"{record.describe_topologies()}"
+            f"{record.name} does not offer {topology!r}{hint}; {record.name} offers "
+            f"{record.describe_topologies()}", field="topology"
         )
     if machine_type is None:
         chosen = max(candidates, key=record.chips_per_vm)
@@ -392,8 +392,8 @@ def tpu_slice(generation: str, topology: str, machine_type: str | None = None) -
         record.chips_per_vm(machine_type)
         if machine_type not in candidates:
             raise AidcError(
-                f"machine_type: {machine_type!r} cannot form a {record.name} {topology} slice; "
-                f"GKE forms {topology} with {_join(candidates)}"
+                f"{machine_type!r} cannot form a {record.name} {topology} slice; "
+                f"GKE forms {topology} with {_join(candidates)}", field="machine_type"
             )
         chosen = machine_type
     return TpuSlice(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from infra.engine.results import CheckResult
+from infra.check.results import CheckResult
 from infra.errors import AidcError
 from infra.report.json_report import render_json
 from infra.report.markdown import render_markdown

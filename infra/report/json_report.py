@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from infra.engine.results import CheckResult
+from infra.check.results import CheckResult
 
 
 def render_json(result: CheckResult) -> str:

@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator
 
-from infra.engine.results import CheckResult, Diagnostic, PolicyInfo, Violation
+from infra.check.results import CheckResult, Diagnostic, PolicyInfo, Violation
 from infra.report.mermaid import Diagram, component_flowchart
 from infra.report.text import (
     NO_REASON,

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from infra.engine.plan import STACK_TYPE, Plan, PlanResource
-from infra.engine.results import Violation
+from infra.check.results import Violation
 
 MAX_NODES = 80
 MAX_TYPES_PER_NODE = 5

@@ -50,7 +50,7 @@ def render_plan(plan: Plan, *, summary_only: bool = False) -> str:
     for type_token, count in sorted(counts.items()):
         lines.append(f"  {type_token.ljust(width)}  {count}")
     if "capacity" in plan.extras:
-        from infra.capacity import render_capacity
+        from infra.report.capacity import render_capacity
 
         lines += ["", *render_capacity(plan.extras["capacity"])]
     return "\n".join(lines) + "\n"

@@ -22,7 +22,7 @@ from importlib import metadata
 from typing import Any
 
 from infra.engine.plan import STACK_TYPE
-from infra.engine.results import CheckResult, PolicyInfo, Violation
+from infra.check.results import CheckResult, PolicyInfo, Violation
 from infra.report.markdown import md_text
 from infra.report.text import NO_REASON, split_urn, violation_sort_key
 

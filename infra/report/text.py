@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from infra.engine.results import SEVERITIES, CheckResult, Diagnostic, Violation
+from infra.check.results import CheckResult, Diagnostic, Violation
+from policies.protocol import SEVERITIES
 
 if TYPE_CHECKING:
     from rich.text import Text

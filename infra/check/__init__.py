@@ -1,0 +1,1 @@
+"""`aidc check`: the policy pack driven over the Pulumi analyzer protocol, offline."""

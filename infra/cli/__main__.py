@@ -1,0 +1,5 @@
+"""`python -m infra.cli` runs `aidc`."""
+
+from infra.cli import main
+
+main()

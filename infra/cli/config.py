@@ -1,0 +1,31 @@
+"""`aidc config`: validate a stack file; print the JSON Schema of one."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from infra.cli.common import StackArg, StackFileOpt, write_or_print
+
+config_app = typer.Typer(no_args_is_help=True, help="Validate stack config; print its JSON Schema.")
+
+
+@config_app.command("validate")
+def config_validate(stack: StackArg = None, stack_file: StackFileOpt = None) -> None:
+    """Exit 0 when the stack's config is valid; otherwise name every problem and exit 2."""
+    from infra.config.load import load_stack_file
+    from infra.plan import resolve_stack
+
+    name, path = resolve_stack(stack, stack_file)
+    cfg = load_stack_file(path)
+    typer.echo(f"{path}: valid ({name}: project {cfg.project}, region {cfg.region}, "
+               f"environment {cfg.environment})")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of a stack file."""
+    from infra.config.schema import config_schema as schema
+
+    write_or_print(json.dumps(schema(), indent=2), None)

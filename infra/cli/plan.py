@@ -1,0 +1,62 @@
+"""`aidc plan` and `aidc diff`: a stack's resource graph offline, and what changed between two."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from infra.cli.common import JsonFlag, ProgramOpt, StackArg, StackFileOpt, app, write_or_print
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from infra.engine.plan import Plan, PlanResource
+
+
+def plan_of(stack: str | None, stack_file: Path | None, program: Path | None = None,
+          on_resource: Callable[[PlanResource], None] | None = None) -> Plan:
+    from infra.config.load import STACKS_DIR
+    from infra.plan import plan_stack, resolve_stack
+
+    program_dir = program or STACKS_DIR
+    name, path = resolve_stack(stack, stack_file, program_dir)
+    return plan_stack(name, path, program_dir=program_dir, on_resource=on_resource)
+
+
+@app.command()
+def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: ProgramOpt = None,
+         json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the Plan JSON here.")] = None,
+         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False) -> None:
+    """Render a stack offline and print its resource tree, grouped by component."""
+    from infra.report.plan_text import render_plan
+
+    result = plan_of(stack, stack_file, program)
+    if json_path is not None:
+        write_or_print(result.to_json(), json_path)
+    sys.stdout.write(render_plan(result, summary_only=quiet))
+
+
+@app.command()
+def diff(base: Annotated[Path, typer.Argument(help="A saved Plan JSON.")],
+         target: Annotated[str, typer.Argument(help="A stack name or another Plan JSON.")],
+         as_json: JsonFlag = False) -> None:
+    """What differs between a saved plan and a stack (or another plan). Always exits 0."""
+    from infra.engine.diff import diff_plans
+    from infra.engine.plan import Plan
+    from infra.report.plan_text import render_diff
+
+    base_plan = Plan.read(base)
+    target_path = Path(target)
+    if target.endswith(".json") or target_path.is_file():
+        target_plan = Plan.read(target_path)
+    else:
+        target_plan = plan_of(target, None)
+    result = diff_plans(base_plan, target_plan)
+    if as_json:
+        write_or_print(json.dumps(result.as_dict(), indent=2), None)
+    else:
+        sys.stdout.write(render_diff(result, base_plan, target_plan))

@@ -1,0 +1,316 @@
+"""`PlatformConfig`: everything one stack declares, the sections and the rules across them.
+
+A stack's settings live in `stacks/Pulumi.<env>.yaml` under the `aidc:` namespace, plus
+`gcp:project` and `gcp:region`; each section is a model of its own module in this package.
+Unknown keys are errors: a typo must never be silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from infra.catalog.gpu import RDMA_NETWORK_PROFILES_URL
+from infra.catalog.tpu import tpu_generation
+from infra.config.base import Labels, Spec
+from infra.config.compute import ClusterConfig, GpuPoolConfig, TpuPoolConfig
+from infra.config.encryption import EncryptionConfig
+from infra.config.monitoring import MonitoringConfig
+from infra.config.network import NetworkConfig
+from infra.config.policy import PolicySettings
+from infra.config.storage import StorageConfig
+from infra.config.transfers import TransferConfig, check_keys, check_sinks
+from infra.config.problems import problems_of
+from infra.errors import AidcError, Loc, Problem, raise_problems
+from infra.gcp import labels as label_rules
+from infra.gcp import naming
+from infra.gcp.gke_versions import meets_min_gke_version
+from infra.gcp.netplan import (
+    SUBNET_RESERVED_ADDRESSES,
+    NetworkPlan,
+    plan_network,
+    pod_block_prefix,
+)
+from policies.protocol import CLASSIFICATIONS
+
+
+class PlatformConfig(Spec):
+    """Everything one stack declares. Later layers add their sections here."""
+
+    project: str = Field(description="gcp:project, the project every resource lives in.")
+    region: str = Field(description="gcp:region; the cluster is regional.")
+    environment: str = Field(description="Environment name; becomes the 'environment' label.")
+    production: bool | None = Field(
+        None, description="Production safety (deletion protection, strict defaults); default "
+                          "true when environment is 'prod'.")
+    zones: list[str] = Field(min_length=1, description="Zones in the region for zonal resources.")
+    labels: Labels = Field(default_factory=dict, description="Labels added to every resource.")
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    apis: list[str] = Field(default_factory=list, description="Extra APIs to enable.")
+    cluster: ClusterConfig | None = Field(None, description="The GKE cluster; needed by pools.")
+    gpu_pools: dict[str, GpuPoolConfig] = Field(
+        default_factory=dict, description="GPU node pools by name.")
+    tpu_pools: dict[str, TpuPoolConfig] = Field(
+        default_factory=dict, description="TPU slices by name (one node pool per slice).")
+    monitoring: MonitoringConfig | None = Field(
+        None, description="Alerts, dashboards and in-cluster GPU metrics; none when omitted.")
+    transfers: dict[str, TransferConfig] = Field(
+        default_factory=dict, description="Storage Transfer jobs from S3 into data buckets, by name.")
+    policy: PolicySettings = Field(
+        default_factory=PolicySettings,
+        description="Policy pack settings for this stack: enforcement, thresholds, allow lists, "
+                    "waivers (what `aidc check` and --policy-pack-config use).")
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, v: str) -> str:
+        return naming.check_project_id(v)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        return naming.check_region(v)
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, v: str) -> str:
+        naming.check_rfc1035(v)
+        if len(v) > 12:
+            raise AidcError(f"{v!r}: at most 12 characters (it is part of resource names)")
+        return v
+
+    @model_validator(mode="after")
+    def _rules_across_sections(self, info: ValidationInfo) -> PlatformConfig:
+        skip = (info.context or {}).get(SKIP_RULES_OVER, frozenset())
+        raise_problems([problem for sections, rule in _RULES if not sections & skip
+                        for problem in rule(self)])
+        return self
+
+    def node_demand(self) -> list[tuple[str, int, int]]:
+        """(pool, max nodes, max pods per node) for every pool, the system pool included."""
+        per_node = self.network.max_pods_per_node
+        rows = []
+        if self.cluster is not None:
+            rows.append(("system", self.cluster.system_pool.max_nodes, per_node))
+        for name, pool in self.gpu_pools.items():
+            rows.append((f"gpu_pools.{name}", pool.autoscaling.max_nodes,
+                         pool.max_pods_per_node or per_node))
+        for name, tpu in self.tpu_pools.items():
+            rows.append((f"tpu_pools.{name}", tpu.slices * tpu.max_nodes_per_slice, per_node))
+        return rows
+
+    def gpudirect_subnets(self) -> dict[str, int]:
+        """Subnet name -> prefix for every GPUDirect NIC network, sized for the pool's nodes."""
+        out: dict[str, int] = {}
+        for name, pool in self.gpu_pools.items():
+            gpu = pool.resolved()
+            if not pool.uses_gpudirect or gpu.profile is None:
+                continue
+            prefix = min(29, 32 - max(3, (pool.autoscaling.max_nodes + SUBNET_RESERVED_ADDRESSES - 1).bit_length()))
+            for i in range(gpu.profile.extra_gvnic_vpcs):
+                out[f"{name}-gvnic{i}"] = prefix
+            for i in range(gpu.profile.gpu_subnets):
+                out[f"{name}-gpu{i}"] = prefix
+        return out
+
+    @property
+    def is_production(self) -> bool:
+        return self.production if self.production is not None else self.environment == "prod"
+
+    @property
+    def name_prefix(self) -> str:
+        return f"{self.network.name}-{self.environment}"
+
+    def network_plan(self) -> NetworkPlan:
+        n = self.network
+        return plan_network(
+            base=n.base_cidr, max_nodes=n.max_nodes, max_pods_per_node=n.max_pods_per_node,
+            subnet=n.subnet_cidr, pods=n.pods_cidr, services=n.services_cidr, psa=n.psa_cidr,
+            services_prefix=n.services_prefix, psa_prefix=n.psa_prefix,
+            allow_non_rfc1918=n.allow_non_rfc1918,
+            extra_subnets=self.gpudirect_subnets() or None, extra_supernet=n.gpu_supernet,
+        )
+
+    @property
+    def highest_classification(self) -> str:
+        """The most sensitive data the stack holds; keys that protect it carry this label."""
+        found = [b.classification for b in self.storage.buckets.values()]
+        if self.storage.filestore:
+            found.append(self.storage.filestore.classification)
+        if self.cluster:
+            found.append(self.cluster.classification)
+        return max(found, key=CLASSIFICATIONS.index, default="internal")
+
+    def resource_labels(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        merged = dict(self.labels)
+        merged.update(extra or {})
+        return label_rules.standard_labels(self.environment, merged)
+
+
+# ---------------------------------------------------------------------------------------------
+# the rules across sections: each names the sections it reads, so that when a section is
+# invalid by itself the rules over the valid ones still run (`infra.config.load`)
+
+SKIP_RULES_OVER = "skip_rules_over"  # validation context: the sections that failed on their own
+
+Rule = Callable[[PlatformConfig], Iterable[Problem]]
+_RULES: list[tuple[frozenset[str], Rule]] = []
+
+
+def _rule(*sections: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        _RULES.append((frozenset(sections), fn))
+        return fn
+    return register
+
+
+def _zone_problems(loc: Loc, zone: str, region: str) -> list[Problem]:
+    try:
+        naming.check_zone_in_region(zone, region)
+    except AidcError as exc:
+        return problems_of(exc, loc)
+    return []
+
+
+@_rule("zones", "region")
+def _zones_in_region(cfg: PlatformConfig) -> Iterator[Problem]:
+    for i, zone in enumerate(cfg.zones):
+        yield from _zone_problems(("zones", i), zone, cfg.region)
+
+
+@_rule("storage", "region")
+def _filestore_zone_in_region(cfg: PlatformConfig) -> list[Problem]:
+    fs = cfg.storage.filestore
+    return _zone_problems(("storage", "filestore", "zone"), fs.zone, cfg.region) \
+        if fs and fs.zone else []
+
+
+@_rule("storage", "project", "environment")
+def _bucket_names(cfg: PlatformConfig) -> Iterator[Problem]:
+    for purpose in cfg.storage.buckets:
+        try:
+            naming.bucket_name(cfg.project, cfg.environment, purpose)
+        except AidcError as exc:
+            yield from problems_of(exc, ("storage", "buckets", purpose))
+
+
+def _composed(loc: Loc, check: Callable[[], object]) -> list[Problem]:
+    """A cloud name built from several parts, each valid alone, must still fit GCP."""
+    try:
+        check()
+    except AidcError as exc:
+        return [Problem(loc, f"{exc} (the name is composed from it; shorten it)")]
+    return []
+
+
+@_rule("network", "environment", "region")
+def _network_names(cfg: PlatformConfig) -> list[Problem]:
+    return (_composed(("network", "name"), lambda: naming.check_rfc1035(
+                f"{cfg.name_prefix}-allow-health-checks", "firewall name"))
+            + _composed(("network", "name"), lambda: naming.check_rfc1035(
+                f"{cfg.name_prefix}-{cfg.region}", "subnet name")))
+
+
+@_rule("encryption", "environment")
+def _key_ring_name(cfg: PlatformConfig) -> list[Problem]:
+    return _composed(("encryption", "key_ring"), lambda: naming.check_kms_id(
+        f"{cfg.encryption.key_ring}-{cfg.environment}", "key ring id"))
+
+
+@_rule("storage", "network", "environment")
+def _filestore_name(cfg: PlatformConfig) -> list[Problem]:
+    fs = cfg.storage.filestore
+    return [] if fs is None else _composed(("storage", "filestore", "name"), lambda: naming.check_rfc1035(
+        f"{cfg.name_prefix}-{fs.name}", "Filestore instance name"))
+
+
+@_rule("gpu_pools", "tpu_pools", "cluster")
+def _pools_need_a_cluster(cfg: PlatformConfig) -> list[Problem]:
+    if (cfg.gpu_pools or cfg.tpu_pools) and cfg.cluster is None:
+        return [Problem(("cluster",), "node pools need a cluster; add an aidc:cluster section")]
+    return []
+
+
+@_rule("gpu_pools", "zones", "region")
+def _gpu_pool_zones(cfg: PlatformConfig) -> Iterator[Problem]:
+    for name, pool in cfg.gpu_pools.items():
+        for i, zone in enumerate(pool.zones or []):
+            yield from _zone_problems(("gpu_pools", name, "zones", i), zone, cfg.region)
+        gpu = pool.resolved()
+        zones = pool.zones or cfg.zones
+        if pool.uses_gpudirect and gpu.profile is not None and gpu.profile.roce and len(zones) != 1:
+            yield Problem(("gpu_pools", name, "zones"),
+                          f"GPUDirect RDMA uses a RoCE VPC whose network profile is zonal "
+                          f"({RDMA_NETWORK_PROFILES_URL}), so the pool runs in exactly one zone; "
+                          f"give one zone, got {zones!r}")
+
+
+@_rule("tpu_pools", "region")
+def _tpu_pool_zones(cfg: PlatformConfig) -> Iterator[Problem]:
+    for name, tpu in cfg.tpu_pools.items():
+        if tpu.zone:
+            yield from _zone_problems(("tpu_pools", name, "zone"), tpu.zone, cfg.region)
+
+
+@_rule("cluster", "gpu_pools", "tpu_pools")
+def _gke_version_floors(cfg: PlatformConfig) -> Iterator[Problem]:
+    version = cfg.cluster.min_master_version if cfg.cluster else None
+    if not version:
+        return
+    where = ("cluster", "min_master_version")
+    for name, pool in cfg.gpu_pools.items():
+        gpu = pool.resolved()
+        if pool.uses_gpudirect and not gpu.gke_version_ok(version):
+            floors = gpu.gpudirect_min_gke_versions or (gpu.profile.min_gke_versions if gpu.profile else ())
+            yield Problem(where, f"{version} is below the documented minimum for {gpu.gpudirect} "
+                                 f"on {gpu.machine_type} in gpu_pools.{name} "
+                                 f"(per minor: {', '.join(floors + gpu.min_gke_versions)})")
+        elif not meets_min_gke_version(gpu.min_gke_versions, version):
+            yield Problem(where, f"{version} is below the documented minimum for "
+                                 f"{gpu.machine_type} in gpu_pools.{name} "
+                                 f"(per minor: {', '.join(gpu.min_gke_versions)})")
+    for name, tpu in cfg.tpu_pools.items():
+        floors = tpu_generation(tpu.generation).min_gke_versions
+        if not meets_min_gke_version(floors, version):
+            yield Problem(where, f"{version} is below the documented minimum for TPU "
+                                 f"{tpu.generation} in tpu_pools.{name} (per minor: {', '.join(floors)})")
+
+
+@_rule("transfers", "network", "environment")
+def _transfer_topics(cfg: PlatformConfig) -> list[Problem]:
+    return check_keys(cfg.transfers, cfg.name_prefix)
+
+
+@_rule("transfers", "storage")
+def _transfer_sinks(cfg: PlatformConfig) -> list[Problem]:
+    return check_sinks(cfg.transfers, cfg.storage.buckets)
+
+
+@_rule("network", "cluster", "gpu_pools", "tpu_pools")
+def _address_capacity(cfg: PlatformConfig) -> list[Problem]:
+    """The ranges planned hold every node and pod the pools can reach."""
+    try:
+        plan = cfg.network_plan()
+    except AidcError as exc:
+        return problems_of(exc)
+    demand = cfg.node_demand()
+    if not demand:
+        return []
+    nodes = sum(n for _, n, _ in demand)
+    pod_addresses = sum(n * 2 ** (32 - pod_block_prefix(p)) for _, n, p in demand)
+    problems = []
+    if pod_addresses > plan.pods.num_addresses:
+        problems.append(Problem(("network", "pods_cidr"),
+            f"{plan.pods}: the pools can reach {nodes} nodes needing {pod_addresses} pod "
+            f"addresses, more than the range's {plan.pods.num_addresses} "
+            f"({', '.join(f'{k}: {n}' for k, n, _ in demand)}); raise network.max_nodes or "
+            "give a larger pods_cidr"))
+    usable = plan.subnet.num_addresses - SUBNET_RESERVED_ADDRESSES
+    if nodes > usable:
+        problems.append(Problem(("network", "subnet_cidr"),
+            f"{plan.subnet}: {usable} node addresses for {nodes} nodes the pools can reach; "
+            "raise network.max_nodes"))
+    return problems

@@ -1,0 +1,127 @@
+"""`aidc:storage`: data buckets by purpose and the Filestore share."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from infra.catalog.filestore import check_capacity, filestore_tier
+from infra.config.base import Classification, Labels, Spec
+from infra.errors import AidcError, Problem, raise_problems
+from infra.gcp import naming
+
+VERSIONED_BY_DEFAULT = ("checkpoints", "models")
+# The purpose DataBuckets gives its own usage-log bucket; reserved for it.
+ACCESS_LOGS_PURPOSE = "access-logs"
+
+
+class LifecycleRule(Spec):
+    """One Object Lifecycle Management rule: an action when an object reaches an age."""
+
+    action: Literal["Delete", "SetStorageClass", "AbortIncompleteMultipartUpload"]
+    age_days: int = Field(ge=0)
+    storage_class: Literal["NEARLINE", "COLDLINE", "ARCHIVE"] | None = None
+    noncurrent_only: bool = Field(False, description="Apply to noncurrent versions only.")
+
+    @model_validator(mode="after")
+    def _class_only_with_set(self) -> LifecycleRule:
+        if (self.action == "SetStorageClass") != (self.storage_class is not None):
+            raise ValueError("storage_class is required with action SetStorageClass and only there")
+        return self
+
+
+class BucketSpec(Spec):
+    """A data bucket. CMEK, uniform access and public access prevention are not options."""
+
+    classification: Classification = Field(
+        "internal", description="Sets the data-classification label the policy pack reads.")
+    storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] = "STANDARD"
+    versioning: bool | None = Field(
+        None, description="Default: on for checkpoints and models (they are overwritten in place).")
+    soft_delete_days: int = Field(
+        7, ge=0, le=90,
+        description="Soft delete window: 0 (off) or 7-90 days; the GCS default is 7 days. "
+                    "https://cloud.google.com/storage/docs/soft-delete#retention-duration")
+    retention_days: int | None = Field(
+        None, ge=1, description="Retention policy: objects cannot be deleted or replaced sooner.")
+    lifecycle: list[LifecycleRule] = Field(default_factory=list)
+    labels: Labels = Field(default_factory=dict)
+
+    @field_validator("soft_delete_days")
+    @classmethod
+    def _soft_delete(cls, v: int) -> int:
+        if 0 < v < 7:
+            raise AidcError(f"{v}; Cloud Storage accepts 0 (off) or 7-90 days")
+        return v
+
+
+class FilestoreConfig(Spec):
+    """A Filestore share for shared training data and home directories."""
+
+    name: str = Field("shared", description="Instance name suffix.")
+    tier: str = Field("ZONAL", description="Filestore API tier name (see `aidc catalog filestore`).")
+    capacity_gib: int = Field(1024, description="Must fit one of the tier's ranges and steps.")
+    share_name: str = "data"
+    zone: str | None = Field(None, description="For zonal tiers; default the stack's first zone.")
+    cmek: bool = Field(True, description="Encrypt with the filestore KMS key (tiers that take it).")
+    classification: Classification = "confidential"
+    labels: Labels = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return naming.check_rfc1035(v)
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, v: str) -> str:
+        return filestore_tier(v).tier  # the API's spelling, whatever case the user wrote
+
+    @field_validator("share_name")
+    @classmethod
+    def _share(cls, v: str) -> str:
+        return naming.check_share_name(v)
+
+    @model_validator(mode="after")
+    def _tier_rules(self) -> FilestoreConfig:
+        tier = filestore_tier(self.tier)
+        check_capacity(self.tier, self.capacity_gib)
+        problems = []
+        if self.cmek and not tier.cmek:
+            problems.append(Problem(("cmek",), (
+                f"tier {self.tier} cannot take a customer-managed key; choose a tier that can "
+                "(see `aidc catalog filestore`) or set cmek: false explicitly")))
+        if self.zone and tier.location_kind == "region":
+            problems.append(Problem(("zone",), (
+                f"{self.zone!r} is set, but tier {self.tier} is regional (its instance lives in "
+                "the stack's region, not a zone); remove zone or choose a zonal tier")))
+        raise_problems(problems)
+        return self
+
+
+class StorageConfig(Spec):
+    location: str | None = Field(None, description="Bucket location; default the stack region.")
+    buckets: dict[str, BucketSpec] = Field(
+        default_factory=dict, description="Buckets by purpose: datasets, checkpoints, models, ...")
+    filestore: FilestoreConfig | None = None
+    data_access_logs: bool = Field(
+        False, description="Cloud Audit Logs of every read and write of Cloud Storage data "
+                           "(DATA_READ, DATA_WRITE; CIS GCP 2.1). Billed per log entry, which at "
+                           "training read rates adds up: on in prod.")
+
+    @field_validator("buckets")
+    @classmethod
+    def _purposes(cls, v: dict[str, BucketSpec]) -> dict[str, BucketSpec]:
+        problems = []
+        for purpose in v:
+            try:
+                naming.check_rfc1035(purpose, "bucket purpose")
+            except AidcError as exc:
+                problems += [p.under((purpose,)) for p in exc.problems]
+            if purpose == ACCESS_LOGS_PURPOSE:
+                problems.append(Problem((purpose,), (
+                    f"the purpose {purpose!r} is reserved for the access-log bucket DataBuckets "
+                    "creates itself; choose another purpose")))
+        raise_problems(problems)
+        return v

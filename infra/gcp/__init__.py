@@ -1,0 +1,1 @@
+"""Pure Google Cloud rules, no Pulumi: names, labels, CIDR plans, GKE versions."""

@@ -1,0 +1,262 @@
+"""The platform composition: every layer built from one PlatformConfig, wired in order.
+
+Users compose their own stacks the same way: construct the components they want with specs
+derived from their config, and pass the outputs of one as the wiring of the next.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster import ClusterSpec, GkeCluster
+from components.filestore import FilestoreShare, FilestoreSpec
+from components.gpu_pool import GpuNodePool, GpuPoolSpec
+from components.kms import KmsKeys, KmsSpec
+from components.network import PODS_RANGE, SERVICES_RANGE, ExtraNetSpec, VpcFabric, VpcSpec
+from components.services import ProjectServices
+from components.storage import ACCESS_LOGS_PURPOSE, BucketsSpec, DataBuckets, needs_access_logs
+from components.monitoring.stack import MonitoringStack
+from components.tpu_pool import TpuNodePool, TpuPoolSpec
+from components.transfer import DatasetTransfer
+from infra.gcp import naming
+from infra.catalog.filestore import filestore_tier
+from infra.config.platform import PlatformConfig
+from policies.protocol import CLASSIFICATION_LABEL
+from infra.config.transfers import topic_name
+from infra.gcp.netplan import NetworkPlan
+
+# Workloads read datasets and write everything else; nothing gets bucket admin.
+WORKLOAD_BUCKET_ROLES = {"datasets": "roles/storage.objectViewer"}
+WORKLOAD_DEFAULT_ROLE = "roles/storage.objectUser"
+
+
+class Platform:
+    """The components of one stack, as attributes, for stacks that build on top of them."""
+
+    def __init__(self, cfg: PlatformConfig) -> None:
+        self.cfg = cfg
+        plan = cfg.network_plan()
+        labels = cfg.resource_labels()
+        prefix = cfg.name_prefix
+
+        apis = list(cfg.apis) + (["container.googleapis.com"] if cfg.cluster else [])
+        if cfg.transfers:
+            apis.append("storagetransfer.googleapis.com")
+        if any(t.notify for t in cfg.transfers.values()):
+            apis.append("pubsub.googleapis.com")
+        self.services = ProjectServices("apis", project=cfg.project, extra=apis)
+        self.kms = KmsKeys(
+            "kms",
+            KmsSpec(key_ring=f"{cfg.encryption.key_ring}-{cfg.environment}", location=cfg.region,
+                    protection_level=cfg.encryption.protection_level,
+                    rotation_days=cfg.encryption.rotation_days,
+                    destroy_scheduled_days=cfg.encryption.destroy_scheduled_days,
+                    labels={**labels, CLASSIFICATION_LABEL: cfg.highest_classification}),
+            project=cfg.project,
+            depends_on=self.services.enabled("cloudkms.googleapis.com"),
+        )
+        self.network = VpcFabric(
+            "net",
+            VpcSpec(network_name=prefix, region=cfg.region,
+                    flow_logs_sampling=cfg.network.flow_logs_sampling,
+                    nat_log_filter=cfg.network.nat_log_filter, iap_ssh=cfg.network.iap_ssh,
+                    extra_networks=gpudirect_networks(cfg, plan), labels=labels),
+            plan,
+            project=cfg.project,
+            depends_on=self.services.enabled("compute.googleapis.com",
+                                             "servicenetworking.googleapis.com"),
+        )
+        self.buckets = self._buckets(cfg, labels)
+        self.filestore = self._filestore(cfg, plan, labels)
+        self.cluster = self._cluster(cfg, labels)
+        self.gpu_pools = self._gpu_pools(cfg, labels)
+        self.tpu_pools = self._tpu_pools(cfg, labels)
+        self.transfers = self._transfers(cfg, labels)
+        self.monitoring = self._monitoring(cfg, labels)
+        self._export()
+
+    def _buckets(self, cfg: PlatformConfig, labels: dict[str, str]) -> DataBuckets | None:
+        buckets = cfg.storage.buckets
+        if not buckets:
+            return None
+        logged = any(needs_access_logs(b) for b in buckets.values())
+        return DataBuckets(
+            "data",
+            BucketsSpec(
+                location=cfg.storage.location or cfg.region,
+                environment=cfg.environment,
+                bucket_names={p: naming.bucket_name(cfg.project, cfg.environment, p) for p in buckets},
+                buckets=buckets,
+                access_log_bucket=(naming.bucket_name(cfg.project, cfg.environment, ACCESS_LOGS_PURPOSE)
+                                   if logged else None),
+                data_access_logs=cfg.storage.data_access_logs,
+                protect=cfg.is_production,
+                labels=labels,
+            ),
+            project=cfg.project,
+            kms_key_id=self.kms.key_ids["storage"],
+            key_grants=self.kms.grants["storage"],
+            opts=pulumi.ResourceOptions(depends_on=self.services.enabled("storage.googleapis.com")),
+        )
+
+    def _filestore(self, cfg: PlatformConfig, plan, labels: dict[str, str]) -> FilestoreShare | None:
+        fs = cfg.storage.filestore
+        if fs is None:
+            return None
+        tier = filestore_tier(fs.tier)
+        location = cfg.region if tier.location_kind == "region" else (fs.zone or cfg.zones[0])
+        return FilestoreShare(
+            "share",
+            FilestoreSpec(instance_name=f"{cfg.name_prefix}-{fs.name}", tier=fs.tier,
+                          capacity_gib=fs.capacity_gib, share_name=fs.share_name,
+                          location=location, export_ranges=(str(plan.subnet), str(plan.pods)),
+                          classification=fs.classification, cmek=fs.cmek,
+                          labels={**labels, **fs.labels}),
+            project=cfg.project,
+            network=self.network.network.name,  # same-project VPC: Filestore takes its name
+            reserved_ip_range=self.network.psa_range.name,
+            kms_key_id=self.kms.key_ids["filestore"] if fs.cmek else None,
+            depends_on=[self.network.psa_connection, *self.services.enabled("file.googleapis.com"),
+                        *(self.kms.grants["filestore"] if fs.cmek else [])],
+        )
+
+    def _cluster(self, cfg: PlatformConfig, labels: dict[str, str]) -> GkeCluster | None:
+        if cfg.cluster is None:
+            return None
+        prefix = cfg.name_prefix
+        cluster = GkeCluster(
+            "gke",
+            ClusterSpec(name=f"{prefix}-{cfg.cluster.name}", region=cfg.region, config=cfg.cluster,
+                        node_sa_id=naming.service_account_id(prefix, "nodes"),
+                        workload_sa_id=naming.service_account_id(prefix, "workloads"),
+                        deletion_protection=cfg.is_production,
+                        multi_networking=any(p.uses_gpudirect for p in cfg.gpu_pools.values()),
+                        labels=labels),
+            project=cfg.project,
+            network=self.network.network_id,
+            subnetwork=self.network.subnet.id,
+            pods_range=PODS_RANGE,
+            services_range=SERVICES_RANGE,
+            secrets_key_id=self.kms.key_ids["gke"],
+            disks_key_id=self.kms.key_ids["disks"],
+            depends_on=[*self.kms.grants["gke"], *self.kms.grants["disks"],
+                        *self.services.enabled("container.googleapis.com")],
+        )
+        if self.buckets is not None:
+            member = cluster.workload_service_account.email.apply(lambda e: f"serviceAccount:{e}")
+            for purpose in cfg.storage.buckets:
+                self.buckets.grant(purpose, WORKLOAD_BUCKET_ROLES.get(purpose, WORKLOAD_DEFAULT_ROLE),
+                                   member, who="workloads")
+        return cluster
+
+    def _gpu_pools(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, GpuNodePool]:
+        assert self.cluster is not None or not cfg.gpu_pools
+        pools = {}
+        for name, pool in cfg.gpu_pools.items():
+            networks = [self.network.extra_subnets[s] for s in gpudirect_subnet_names(cfg, name)]
+            pools[name] = GpuNodePool(
+                f"gpu-{name}",
+                GpuPoolSpec(pool_name=name, location=cfg.region, zones=pool.zones or cfg.zones,
+                            config=pool,
+                            max_pods_per_node=pool.max_pods_per_node or cfg.network.max_pods_per_node,
+                            labels=labels),
+                project=cfg.project,
+                cluster_id=self.cluster.cluster_id,
+                node_service_account=self.cluster.node_sa_email,
+                boot_disk_kms_key=self.kms.key_ids["disks"],
+                gpu_networks=networks,
+                depends_on=self.kms.grants["disks"],
+            )
+        return pools
+
+    def _tpu_pools(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, TpuNodePool]:
+        pools = {}
+        for name, tpu in cfg.tpu_pools.items():
+            pools[name] = TpuNodePool(
+                f"tpu-{name}",
+                TpuPoolSpec(pool_name=name, location=cfg.region, zone=tpu.zone or cfg.zones[0],
+                            config=tpu, labels=labels),
+                project=cfg.project,
+                cluster_id=self.cluster.cluster_id,
+                node_service_account=self.cluster.node_sa_email,
+                boot_disk_kms_key=self.kms.key_ids["disks"],
+                depends_on=self.kms.grants["disks"],
+            )
+        return pools
+
+    def _transfers(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, DatasetTransfer]:
+        jobs = {}
+        for job, spec in cfg.transfers.items():
+            assert self.buckets is not None  # check_sinks guarantees the sink bucket exists
+            jobs[job] = DatasetTransfer(
+                f"transfer-{job}", spec, project=cfg.project,
+                sink_bucket=self.buckets.buckets[spec.sink_bucket].name,
+                grant_key=lambda n, m: self.kms.grant(n, "storage", m),
+                topic_name=topic_name(cfg.name_prefix, job), labels=labels,
+                depends_on=self.services.enabled("storagetransfer.googleapis.com",
+                                                 "pubsub.googleapis.com"))
+        return jobs
+
+    def _monitoring(self, cfg: PlatformConfig, labels: dict[str, str]) -> MonitoringStack | None:
+        if cfg.monitoring is None:
+            return None
+        provider = None
+        if self.cluster is not None:
+            # Built from the cluster's outputs; authenticates through the GKE auth plugin.
+            provider = k8s.Provider("gke-k8s", kubeconfig=self.cluster.kubeconfig,
+                                    opts=pulumi.ResourceOptions(parent=self.cluster))
+        return MonitoringStack(
+            "monitoring", cfg.monitoring, project=cfg.project,
+            cluster_name=self.cluster.name if self.cluster else None,
+            gpu_pools=list(cfg.gpu_pools), tpu_pools=list(cfg.tpu_pools),
+            filestore_instance=self.filestore.instance.name if self.filestore else None,
+            kms_key_ids=self.kms.key_ids, nat_name=self.network.nat.name,
+            k8s_provider=provider,
+            gke_managed_dcgm=True,  # GkeCluster enables GKE's DCGM metrics component
+            name_prefix=cfg.name_prefix, labels=labels,
+            depends_on=self.services.enabled("monitoring.googleapis.com", "logging.googleapis.com"))
+
+    def _export(self) -> None:
+        pulumi.export("network", self.network.network_self_link)
+        pulumi.export("subnet", self.network.subnet_self_link)
+        pulumi.export("kms_keys", self.kms.key_ids)
+        if self.buckets is not None:
+            pulumi.export("buckets", self.buckets.names)
+        if self.filestore is not None:
+            pulumi.export("filestore_ips", self.filestore.ip_addresses)
+        if self.cluster is not None:
+            pulumi.export("cluster", self.cluster.name)
+            pulumi.export("kubeconfig", self.cluster.kubeconfig)
+        for name, gpu in self.gpu_pools.items():
+            pulumi.export(f"gpu_pool_{name}", {
+                "node_selector": gpu.node_selector, "tolerations": gpu.tolerations,
+                "resource_name": gpu.resource_name, "gpus_per_node": gpu.gpus_per_node,
+                "max_gpus": gpu.max_gpus})
+        for name, tpu in self.tpu_pools.items():
+            pulumi.export(f"tpu_pool_{name}", {"chips_per_slice": tpu.chips_per_slice,
+                                               "total_chips": tpu.total_chips,
+                                               "node_selector": tpu.node_selector})
+
+
+def gpudirect_subnet_names(cfg: PlatformConfig, pool: str) -> list[str]:
+    """The pool's extra NIC subnets in attachment order: gVNIC networks, then GPU NICs."""
+    subnets = cfg.gpudirect_subnets()
+    return ([s for s in subnets if s.startswith(f"{pool}-gvnic")]
+            + [s for s in subnets if s.startswith(f"{pool}-gpu")])
+
+
+def gpudirect_networks(cfg: PlatformConfig, plan: NetworkPlan) -> tuple[ExtraNetSpec, ...]:
+    """One VPC per TCPX/TCPXO NIC or gVNIC network; one RoCE VPC holding all RDMA subnets."""
+    out = []
+    for name, pool in cfg.gpu_pools.items():
+        profile = pool.resolved().profile
+        if not pool.uses_gpudirect or profile is None:
+            continue
+        zone = (pool.zones or cfg.zones)[0]
+        for subnet in gpudirect_subnet_names(cfg, name):
+            roce = profile.roce and "-gpu" in subnet
+            out.append(ExtraNetSpec(vpc=f"{name}-roce" if roce else subnet, subnet=subnet,
+                                    cidr=str(plan.extra_subnets[subnet]), mtu=profile.mtu,
+                                    roce_zone=zone if roce else None))
+    return tuple(out)
