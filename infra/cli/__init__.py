@@ -18,6 +18,9 @@ from infra.cli.policy import policy_app
 from infra.cli.transfer import app as transfer_app
 from infra.errors import AidcError
 
+EXIT_NO_VERDICT = 2
+EXIT_INTERRUPTED = 130
+
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(policy_app, name="policy")
@@ -36,30 +39,43 @@ def main() -> None:
 
 
 def _run_app() -> None:
+    """The exit codes are a contract (README, "Exit codes"): 0 pass, 1 a mandatory violation,
+    2 anything that kept aidc from a verdict, 130 an interrupt."""
     try:
         rc = app(standalone_mode=False)
     except AidcError as exc:
         if state["debug"]:
             raise
         typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_NO_VERDICT) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        raise SystemExit(130) from None
-    except KeyboardInterrupt:
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("interrupted", err=True)
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except _usage_errors() as exc:
+        exc.show()  # click's own usage message: what was wrong and `--help`
+        raise SystemExit(EXIT_NO_VERDICT) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the user's terminal
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
         if state["debug"]:
             raise
-        typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
-                   "traceback, and please report it)", err=True)
-        raise SystemExit(1) from None
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (no verdict; rerun with "
+                   "--debug for the traceback, and please report it)", err=True)
+        raise SystemExit(EXIT_NO_VERDICT) from None
     raise SystemExit(rc if isinstance(rc, int) else 0)
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's exception base as raised here: typer may bundle a click of its own
+    (`typer._click`) besides or instead of the `click` distribution, so accept both."""
+    found: list[type[Exception]] = []
+    bundled = getattr(typer.main, "_click", None)
+    if bundled is not None:
+        found.append(bundled.exceptions.ClickException)
+    try:
+        import click
+    except ImportError:
+        pass
+    else:
+        found.append(click.exceptions.ClickException)
+    return tuple(found)

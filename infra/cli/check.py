@@ -10,6 +10,7 @@ import typer
 from infra.cli.common import ProgramOpt, StackArg, StackFileOpt, app, write_or_print
 from infra.cli.plan import plan_of
 from infra.errors import AidcError
+from infra.files import check_output, is_stdout
 
 
 @app.command()
@@ -32,6 +33,9 @@ def check(
 
     if fmt not in FORMATS:
         raise AidcError(f"--format {fmt!r}: accepted formats are {', '.join(FORMATS)}")
+    inputs = (plan_path, stack_file, program, policy_pack)
+    if not is_stdout(output):
+        check_output(output, inputs)
     if plan_path is not None:
         saved = Plan.read(plan_path)
         if stack_file is None and stack:
@@ -44,8 +48,8 @@ def check(
                            project=project_name(), stack=name, stack_file=stack_file,
                            pack_dir=policy_pack)
     source = str(stack_file) if stack_file is not None else None
-    write_or_print(render(result, fmt, source_file=source), output)
-    if output is not None and fmt != "text":
+    write_or_print(render(result, fmt, source_file=source), output, inputs=inputs)
+    if not is_stdout(output) and fmt != "text":
         from infra.report.text import verdict
 
         typer.echo(verdict(result), err=True)

@@ -6,15 +6,18 @@ traceback (unless --debug). Files are written whole or not at all.
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from infra.errors import AidcError
+from infra.files import write_text
 
+# `-h` as well as `--help`, on every command (click hands the setting down to subcommands).
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings=CONTEXT,
                   help="Plan, check and inspect aidc stacks offline (no cloud credentials).")
 
 state = {"debug": False}
@@ -26,21 +29,28 @@ ProgramOpt = Annotated[Optional[Path], typer.Option(
     "--program", help="Another Pulumi Python program directory (default: stacks/).")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"aidc {version('aidc')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("aidc (not installed)")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+          _: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False) -> None:
     state["debug"] = debug
 
 
-def write_or_print(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    tmp = output.with_name(output.name + ".tmp")
-    try:
-        tmp.write_text(text if text.endswith("\n") else text + "\n")
-        tmp.replace(output)
-    except OSError as exc:
-        raise AidcError(f"{output}: cannot write ({exc.strerror})") from None
+def write_or_print(text: str, output: Path | None, *, inputs: Iterable[Path | None] = ()) -> None:
+    """Standard output when `output` is None or "-", else the file, atomically; never one of
+    the command's `inputs`."""
+    write_text(output, text, inputs=inputs)
 
 
 def table(rows: list[dict], columns: list[str]) -> str:

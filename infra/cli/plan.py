@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from infra.cli.common import JsonFlag, ProgramOpt, StackArg, StackFileOpt, app, write_or_print
+from infra.files import check_output, is_stdout
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,9 +35,14 @@ def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: Progr
     """Render a stack offline and print its resource tree, grouped by component."""
     from infra.report.plan_text import render_plan
 
+    inputs = (stack_file, program)
+    if json_path is not None:
+        check_output(json_path, inputs)
     result = plan_of(stack, stack_file, program)
     if json_path is not None:
-        write_or_print(result.to_json(), json_path)
+        write_or_print(result.to_json(), json_path, inputs=inputs)
+        if is_stdout(json_path):
+            return  # `--json -`: the JSON alone on standard output
     sys.stdout.write(render_plan(result, summary_only=quiet))
 
 

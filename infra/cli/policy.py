@@ -23,7 +23,7 @@ def policy_config(stack: StackArg = None, stack_file: StackFileOpt = None,
     from infra.plan import resolve_stack
 
     _, path = resolve_stack(stack, stack_file)
-    write_or_print(policy_settings(path).to_pack_config_json(), output)
+    write_or_print(policy_settings(path).to_pack_config_json(), output, inputs=(path,))
 
 
 @policy_app.command("list")

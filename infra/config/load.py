@@ -10,74 +10,101 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from infra.config.platform import SKIP_RULES_OVER, PlatformConfig
-from infra.config.problems import PROVIDER_KEYS, Problem, format_problems, validation_problems
-from infra.config.transfers import check_static_keys_are_secret
+from infra.config.problems import (
+    PROVIDER_KEYS,
+    config_path,
+    format_problems,
+    validation_problems,
+)
+from infra.config.monitoring import secret_fields as monitoring_secret_fields
+from infra.config.transfers import secret_fields as transfer_secret_fields
 from infra.engine.plan import SECRET_PLACEHOLDER
-from infra.errors import AidcError
+from infra.errors import AidcError, Problem
+from infra.files import MAX_STACK_FILE_BYTES, load_yaml, read_text
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 # Other provider settings pass through to the provider untouched; aidc does not own them.
 PASSTHROUGH_NAMESPACES = ("gcp:", "kubernetes:", "aws:")
 
 
-def _unsecret(value: Any) -> tuple[Any, bool]:
-    """Replace `secure:` values by a placeholder; offline, nothing can decrypt them."""
+def _unsecret(value: Any, key: str) -> tuple[Any, bool]:
+    """Replace `secure:` values by a placeholder; offline, nothing can decrypt them. A mapping
+    that mixes `secure:` with other keys is refused without echoing any of it (it holds
+    ciphertext, and is not what Pulumi writes)."""
     if isinstance(value, dict):
-        if set(value) == {"secure"}:
+        if "secure" in value:
+            if set(value) != {"secure"} or not isinstance(value["secure"], str):
+                raise AidcError(f"{key}: a `secure:` value stands alone ({{secure: <ciphertext>}} "
+                                "as `pulumi config set --secret` writes it), with nothing beside "
+                                "it; the value is not shown")
             return SECRET_PLACEHOLDER, True
         out, secret = {}, False
         for k, v in value.items():
-            out[k], s = _unsecret(v)
+            out[k], s = _unsecret(v, f"{key}.{k}")
             secret |= s
         return out, secret
     if isinstance(value, list):
-        items = [_unsecret(v) for v in value]
+        items = [_unsecret(v, f"{key}[{i}]") for i, v in enumerate(value)]
         return [v for v, _ in items], any(s for _, s in items)
     return value, False
 
 
+# Sections whose token-bearing fields must arrive as secrets, and how to find those fields.
+_SECRET_FIELDS = {"aidc:monitoring": monitoring_secret_fields, "aidc:transfers": transfer_secret_fields}
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def clear_text_secrets(config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> list[Problem]:
+    """Tokens and keys given in clear text: in a stack file's raw `config:` map (where a secret
+    is a `secure:` value), or under `pulumi up` (where `secret_keys` are the keys Pulumi
+    decrypted). Each problem names the field, never the value."""
+    secret = set(secret_keys)
+    problems = []
+    for section, fields in _SECRET_FIELDS.items():
+        raw = config.get(section)
+        if raw is None or _is_secure(raw) or section in secret:
+            continue
+        for loc, value in fields(decode_config_value(raw)):
+            if not _is_secure(value):
+                problems.append(Problem(loc, (
+                    "a secret in clear text in the stack file; store it encrypted with "
+                    f"`pulumi config set --secret --path '{config_path(loc)}' ...` (and rotate "
+                    "the exposed one)")))
+    return problems
+
+
 def read_stack_file(path: Path) -> tuple[dict[str, Any], set[str]]:
-    """The flat config map of a stack file and the keys holding secrets."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise AidcError(f"{path}: cannot read stack file ({exc.strerror})") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise AidcError(f"{path}: YAML does not parse{where}: {problem}") from None
+    """The flat config map of a stack file and the keys holding secrets. The file is read as
+    untrusted input (see infra.files): bounded in size, nesting and alias expansion, UTF-8,
+    no duplicate keys."""
+    text = read_text(path, "stack file", max_bytes=MAX_STACK_FILE_BYTES)
+    doc = load_yaml(text, str(path))
     if doc is None:
         doc = {}
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise AidcError(f"{path}: expected a mapping with a 'config:' mapping of key: value")
-    try:
-        return _flatten_stack_doc(path, doc)
-    except RecursionError:
-        raise AidcError(f"{path}: a YAML alias refers to itself (a value contains its own "
-                        "anchor, e.g. `&a [*a]`); replace the alias with a plain value") from None
+    return _flatten_stack_doc(path, doc)
 
 
 def _flatten_stack_doc(path: Path, doc: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    raw_transfers = (doc.get("config") or {}).get("aidc:transfers")
-    if raw_transfers is not None:
-        clear = check_static_keys_are_secret(raw_transfers)
-        if clear:
-            raise AidcError(f"{path}: " + "; ".join(clear))
+    config = doc.get("config") or {}
+    clear = clear_text_secrets(config)
+    if clear:
+        raise AidcError(format_problems(str(path), clear))
     flat: dict[str, Any] = {}
     secret_keys: set[str] = set()
-    for key, value in (doc.get("config") or {}).items():
-        flat[str(key)], is_secret = _unsecret(value)
+    for key, value in config.items():
+        flat[str(key)], is_secret = _unsecret(value, f"{path}: {key}")
         if is_secret:
             secret_keys.add(str(key))
     return flat, secret_keys
@@ -101,7 +128,7 @@ def config_from_flat(flat: Mapping[str, Any], *, source: str = "config") -> Plat
                                         + (f" (did you mean {hint[0]}?)" if hint else "")
                                         + f". Accepted: {', '.join(accepted)}"))
                 continue
-            data[name] = _unsecret(decode_config_value(value))[0]
+            data[name] = _unsecret(decode_config_value(value), key)[0]
         elif key.startswith(PASSTHROUGH_NAMESPACES):
             continue
         else:
@@ -162,4 +189,7 @@ def load_from_pulumi() -> PlatformConfig:
 
     flat = dict(runtime_config.get_config_env())
     flat.update(runtime_config.CONFIG.get())
+    clear = clear_text_secrets(flat, [k for k in flat if runtime_config.is_config_secret(k)])
+    if clear:
+        raise AidcError(format_problems("pulumi config", clear))
     return config_from_flat(flat, source="pulumi config")

@@ -11,12 +11,13 @@ only as Pulumi secrets, so plans, reports and state hold them encrypted or as "[
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from infra.config.base import Spec
-from infra.errors import AidcError, Problem, raise_problems
+from infra.errors import AidcError, Loc, Problem, raise_problems
 
 Mode = Literal["managed", "self-managed"]
 Severity = Literal["critical", "warning"]
@@ -107,8 +108,9 @@ class WebhookChannel(Spec):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
+        # Not echoed: webhook URLs often carry a token of their own in the path.
         if not re.match(r"^https://[^\s/?#]+(/[^\s?#]*)?$", v):
-            raise ValueError(f"{v!r}: expected an https:// URL without query string or fragment "
+            raise ValueError("expected an https:// URL without query string or fragment "
                              "(the token is added as ?auth_token=...)")
         return v
 
@@ -331,3 +333,17 @@ class MonitoringConfig(Spec):
         if chosen is None:
             return list(self.channels)
         return [k for k in self.channels if k in chosen]
+
+
+def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
+    """(location, raw value) of every field of a raw `aidc:monitoring` value that must be a
+    `secure:` value: each channel's tokens (see SECRET_FIELDS)."""
+    channels = raw_monitoring.get("channels") if isinstance(raw_monitoring, dict) else None
+    if not isinstance(channels, dict):
+        return
+    for key, raw in channels.items():
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        if isinstance(kind, str):
+            for field in SECRET_FIELDS.get(kind, ()):
+                if raw.get(field) is not None:
+                    yield ("monitoring", "channels", str(key), field), raw[field]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Iterable
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,28 +55,56 @@ def format_problems(source: str, problems: Iterable[Problem]) -> str:
     return f"{source}: invalid config\n  - " + "\n  - ".join(map(problem_line, problems))
 
 
-def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
-    """The model class that owns the field at `loc[-1]`, following dict/list/optional types."""
-    model: Any = root
-    for part in loc[:-1]:
-        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(part, str) \
-                and part in model.model_fields:
-            model = model.model_fields[part].annotation
-        model = _unwrap(model)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+def _walk(root: type[BaseModel], loc: Loc) -> tuple[Loc, type[BaseModel] | None]:
+    """`loc` as the stack file spells it (pydantic adds the tag of a discriminated union's
+    member, e.g. `channels.hook.webhook.url`, which is no key of the file) and the model that
+    owns its last part."""
+    tp: Any = root
+    out: list[str | int] = []
+    owner: type[BaseModel] | None = None
+    for part in loc:
+        tp = _strip(tp)
+        members = _tagged_members(tp)
+        if isinstance(part, str) and part in members:
+            tp = members[part]
+            continue
+        owner = tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+        if owner is not None:
+            field = owner.model_fields.get(str(part))
+            tp = field.annotation if field is not None else None
+        elif get_origin(tp) in (dict, list):
+            tp = get_args(tp)[-1]
+        else:
+            tp = None
+        out.append(part)
+    return tuple(out), owner
 
 
-def _unwrap(tp: Any) -> Any:
+def _strip(tp: Any) -> Any:
+    """Optional[X] -> X, Annotated[X, ...] -> X."""
     while True:
         origin = get_origin(tp)
-        if origin in (Union, types.UnionType):
-            tp = next((a for a in get_args(tp) if a is not type(None)), tp)
-        elif origin in (dict, list):
-            tp = get_args(tp)[-1]
-        elif origin is Annotated:
+        if origin is Annotated:
             tp = get_args(tp)[0]
+        elif origin in (Union, types.UnionType) and type(None) in get_args(tp):
+            rest = [a for a in get_args(tp) if a is not type(None)]
+            tp = rest[0] if len(rest) == 1 else Union[tuple(rest)]
         else:
             return tp
+
+
+def _tagged_members(tp: Any) -> dict[str, type[BaseModel]]:
+    """A union of models, by the Literal tag values that select each member."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return {}
+    members: dict[str, type[BaseModel]] = {}
+    for member in get_args(tp):
+        if not (isinstance(member, type) and issubclass(member, BaseModel)):
+            return {}
+        for field in member.model_fields.values():
+            if get_origin(field.annotation) is Literal:
+                members.update({str(v): member for v in get_args(field.annotation)})
+    return members
 
 
 def validation_problems(exc: ValidationError, root: type[BaseModel], base: Loc = ()) -> list[Problem]:
@@ -85,10 +113,10 @@ def validation_problems(exc: ValidationError, root: type[BaseModel], base: Loc =
     known one. Values of secret-bearing sections are never echoed."""
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(base) + tuple(err["loc"])
+        where, owner = _walk(root, tuple(err["loc"]))
+        loc = tuple(base) + where
         kind = err["type"]
         if kind == "extra_forbidden":
-            owner = _model_at(root, tuple(err["loc"]))
             accepted = sorted(owner.model_fields) if owner else []
             hint = difflib.get_close_matches(str(loc[-1]), accepted, n=1)
             out.append(Problem(loc, "unknown key" + (f" (did you mean {hint[0]}?)" if hint else "")

@@ -22,7 +22,7 @@ Static keys (`aws_access_key_id` + `aws_secret_access_key`) are the exception: a
 and the policy pack still flags them (I7 transfer-job-no-static-keys). Offline, the loader turns a
 `secure:` value into the placeholder "[secret]" (nothing can decrypt it); under `pulumi up` it is the
 decrypted value. Once loaded, clear and secure values look alike, so the loader checks the raw
-YAML with `check_static_keys_are_secret` before it removes the `secure:` wrappers.
+YAML (`infra.config.load`, from `secret_fields`) before it removes the `secure:` wrappers.
 
 Prefixes. `include_prefixes` / `exclude_prefixes` are whole object keys from the bucket root, the
 form `aidc transfer plan --include/--exclude` takes, so a preflight and the job select the same
@@ -34,7 +34,7 @@ keys. STS evaluates them relative to the source folder when the source names one
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any, Literal
 
@@ -42,7 +42,7 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator, model_valida
 
 from infra.config.base import Spec
 from infra.engine.plan import SECRET_PLACEHOLDER
-from infra.errors import AidcError, Problem, raise_problems
+from infra.errors import AidcError, Loc, Problem, raise_problems
 from infra.gcp import naming
 from infra.transfer.inventory import make_selection
 from infra.transfer.s3url import S3Url, parse_s3_url
@@ -347,27 +347,13 @@ def check_sinks(transfers: Mapping[str, TransferConfig], bucket_purposes: Iterab
     return problems
 
 
-def _is_secure(value: Any) -> bool:
-    return isinstance(value, Mapping) and set(value) == {"secure"}
-
-
-def check_static_keys_are_secret(raw_transfers: Any) -> list[str]:
-    """Static AWS keys given in clear text in the RAW `aidc:transfers` YAML value.
-
-    Run on the value before `secure:` wrappers are replaced: afterwards clear and secret values
-    look the same. A whole `aidc:transfers` (or a whole job) given as one secret is fine. The
-    messages name the key path, never the value.
-    """
-    if _is_secure(raw_transfers) or not isinstance(raw_transfers, Mapping):
-        return []
-    problems = []
+def secret_fields(raw_transfers: Any) -> Iterator[tuple[Loc, Any]]:
+    """(location, raw value) of every field of a raw `aidc:transfers` value that must be a
+    `secure:` value: the static AWS keys of each job."""
+    if not isinstance(raw_transfers, Mapping):
+        return
     for job, raw in raw_transfers.items():
-        if _is_secure(raw) or not isinstance(raw, Mapping):
-            continue
-        for key in STATIC_KEY_FIELDS:
-            if key in raw and raw[key] is not None and not _is_secure(raw[key]):
-                problems.append(
-                    f"aidc:transfers.{job}.{key}: a static AWS key in clear text in the stack "
-                    "file; store it as a secret (pulumi config set --secret --path "
-                    f"'aidc:transfers.{job}.{key}' ...) and rotate the exposed key, or use role_arn")
-    return problems
+        if isinstance(raw, Mapping):
+            for key in STATIC_KEY_FIELDS:
+                if raw.get(key) is not None:
+                    yield ("transfers", str(job), key), raw[key]

@@ -12,6 +12,7 @@ Keys may be added; none may be renamed or removed.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.errors import AidcError
+from infra.files import MAX_PLAN_FILE_BYTES, parse_json, read_text, write_text
 
 SECRET_PLACEHOLDER = "[secret]"
 UNKNOWN_PLACEHOLDER = "[unknown]"
@@ -127,9 +129,7 @@ class Plan:
 
     def write(self, path: Path) -> None:
         """Write atomically, so a failed run never leaves half a plan behind."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n")
-        tmp.replace(path)
+        write_text(path, self.to_json())
 
     @classmethod
     def from_dict(cls, raw: Any, where: str = "plan") -> Plan:
@@ -151,13 +151,60 @@ class Plan:
 
     @classmethod
     def read(cls, path: Path) -> Plan:
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise AidcError(f"{path}: cannot read plan file ({exc.strerror})") from None
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise AidcError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: "
-                            f"{exc.msg}") from None
+        """A saved plan, read as untrusted input: bounded, strict JSON, checked against
+        PLAN_SCHEMA (types included) before anything reads a field."""
+        raw = parse_json(read_text(path, "plan file", max_bytes=MAX_PLAN_FILE_BYTES), str(path))
+        problem = next(iter(_plan_validator().iter_errors(raw)), None)
+        if problem is not None:
+            at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in problem.absolute_path)
+            raise AidcError(f"{path}: plan{at}: {_describe(problem)}; this is not a Plan JSON "
+                            "as `aidc plan --json` writes it")
         return cls.from_dict(raw, where=str(path))
+
+
+def _describe(error: Any) -> str:
+    """jsonschema's message without echoing a whole (possibly huge) instance."""
+    if error.validator == "type":
+        return f"expected {error.validator_value}, got {type(error.instance).__name__}"
+    if error.validator == "required":
+        return error.message.split(" is a required")[0] + " is required"
+    return error.message[:200]
+
+
+_STRING_OR_NULL = {"type": ["string", "null"]}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+PLAN_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "aidc Plan JSON",
+    "type": "object",
+    "required": ["resources"],
+    "properties": {
+        "format": {"type": "integer"},
+        "project": {"type": "string"},
+        "stack": {"type": "string"},
+        "resources": {"type": "array", "items": {
+            "type": "object",
+            "required": ["urn", "type", "name"],
+            "properties": {
+                "urn": {"type": "string", "minLength": 1},
+                "type": {"type": "string", "minLength": 1},
+                "name": {"type": "string"},
+                "parent": _STRING_OR_NULL,
+                "dependencies": _STRINGS,
+                "provider": _STRING_OR_NULL,
+                "component": _STRING_OR_NULL,
+                "inputs": {"type": "object"},
+                "custom": {"type": "boolean"},
+                "protect": {"type": "boolean"},
+                "propertyDependencies": {"type": "object", "additionalProperties": _STRINGS},
+            },
+        }},
+    },
+}
+
+
+@functools.cache
+def _plan_validator() -> Any:
+    import jsonschema  # only `aidc check --plan` and `aidc diff` read saved plans
+
+    return jsonschema.Draft202012Validator(PLAN_SCHEMA)

@@ -20,7 +20,7 @@ from components.kms import KmsKeys, KmsSpec
 from components.services import ProjectServices
 from components.storage import BucketsSpec, DataBuckets
 from components.transfer import DatasetTransfer
-from infra.config.load import read_stack_file
+from infra.config.load import clear_text_secrets, read_stack_file
 from infra.config.storage import BucketSpec
 from infra.engine.mocks import project_number
 from infra.config.base import Spec
@@ -32,7 +32,6 @@ from infra.config.transfers import (
     TransferConfig,
     check_keys,
     check_sinks,
-    check_static_keys_are_secret,
     sink_roles,
     topic_name,
 )
@@ -487,13 +486,12 @@ def test_static_keys_in_clear_text_are_reported() -> None:
         "role": {"role_arn": ROLE_ARN},
         "whole": {"secure": "v1:whole-job"},
     }
-    problems = check_static_keys_are_secret(raw)
-    assert len(problems) == 1
-    assert problems[0].startswith("aidc:transfers.clear.aws_access_key_id: a static AWS key in "
-                                  "clear text")
-    assert ACCESS_KEY_ID not in problems[0]
-    assert check_static_keys_are_secret({"secure": "v1:all"}) == []
-    assert check_static_keys_are_secret(None) == []
+    problems = clear_text_secrets({"aidc:transfers": raw})
+    assert [p.loc for p in problems] == [("transfers", "clear", "aws_access_key_id")]
+    assert "a secret in clear text" in problems[0].message
+    assert ACCESS_KEY_ID not in problems[0].message
+    assert clear_text_secrets({"aidc:transfers": {"secure": "v1:all"}}) == []
+    assert clear_text_secrets({}) == []
 
 
 def test_secure_keys_from_a_stack_file_load_as_placeholders(tmp_path: Path) -> None:
@@ -518,8 +516,8 @@ def test_secure_keys_from_a_stack_file_load_as_placeholders(tmp_path: Path) -> N
     assert loaded.aws_access_key_id.get_secret_value() == SECRET_PLACEHOLDER
     import yaml
 
-    raw = yaml.safe_load(stack.read_text())["config"]["aidc:transfers"]
-    assert check_static_keys_are_secret(raw) == []
+    raw = yaml.safe_load(stack.read_text())["config"]
+    assert clear_text_secrets(raw) == []
 
 
 def test_component_accepts_pulumi_inputs_for_the_bucket() -> None:

@@ -305,7 +305,7 @@ def test_cli_accepts_a_valid_monitoring_section(tmp_path: Path) -> None:
     ({"thresholds": {"gpu_idle_utilization_percent": 250}},
      "aidc:monitoring.thresholds.gpu_idle_utilization_percent"),
     ({"channels": {"hook": {"type": "webhook", "url": "https://h.example/x"}}},
-     "aidc:monitoring.channels.hook.webhook.token"),
+     "aidc:monitoring.channels.hook.token"),
 ])
 def test_cli_rejects_bad_monitoring_input_with_exit_2(tmp_path: Path, monitoring: dict,
                                                       expected: str) -> None:

@@ -278,11 +278,17 @@ def test_plan_from_foreign_json_infers_components() -> None:
 
 @pytest.mark.parametrize(("text", "needle"), [
     ("{not json", "not valid JSON at line 1"),
-    ("[]", "expected a JSON object"),
-    ('{"resources": {}}', "resources: expected a list"),
-    ('{"resources": [{"type": "t"}]}', "resources[0]: missing or non-string urn, name"),
+    ("[]", "plan: expected object, got list"),
+    ('{"resources": {}}', "plan.resources: expected array, got dict"),
+    ('{"resources": [{"type": "t"}]}', "plan.resources[0]: 'urn' is required"),
     ('{"resources": [{"urn": "u", "type": "t", "name": "n", "inputs": [1]}]}',
-     "resources[0].inputs: expected an object"),
+     "plan.resources[0].inputs: expected object, got list"),
+    ('{"resources": [{"urn": "u", "type": "t", "name": "n", "dependencies": [1]}]}',
+     "plan.resources[0].dependencies[0]: expected string, got int"),
+    ('{"resources": [], "x": ' + "9" * 400 + "}", "is out of range"),
+    ('{"resources": [], "x": 1e400}', "is out of range"),
+    ('{"resources": [], "x": NaN}', "NaN is not a JSON number"),
+    ('{"resources": [], "x": ' + "[" * 100 + "]" * 100 + "}", "nested deeper than 64 levels"),
 ])
 def test_rejects_malformed_plan_file(tmp_path: Path, text: str, needle: str) -> None:
     """A plan file that is not a Plan names the file and what is wrong where."""
