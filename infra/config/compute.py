@@ -186,6 +186,39 @@ class GpuPoolConfig(CapacityChoice):
         machine = self.resolved().machine_type
         return "hyperdisk-balanced" if machine.startswith(HYPERDISK_ONLY_PREFIXES) else "pd-balanced"
 
+    @property
+    def ephemeral_ssd_count(self) -> int | None:
+        """Local SSDs backing ephemeral storage: as asked, else every bundled one unless they
+        are raw block devices; None when there are none."""
+        ssd = self.local_ssd
+        if ssd.ephemeral_count is not None:
+            return ssd.ephemeral_count
+        return None if ssd.raw_block_count else self.resolved().local_ssd_count or None
+
+    @property
+    def node_taints(self) -> list[dict[str, str]]:
+        """The GPU taint, and the queued one on DWS queued-provisioning pools."""
+        return [GPU_TAINT, QUEUED_TAINT] if self.capacity == "queued" else [GPU_TAINT]
+
+    @property
+    def selector_labels(self) -> dict[str, str]:
+        """Node labels a workload selects besides accelerator and pool: on DWS queued pools the
+        queued label, which GKE's node template lacks (see QUEUED_LABEL)."""
+        return dict([QUEUED_LABEL]) if self.capacity == "queued" else {}
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        return {**self.labels, **self.selector_labels}
+
+    @property
+    def tolerations(self) -> list[dict[str, str]]:
+        """What a workload tolerates to land on the pool (Kubernetes spelling of node_taints)."""
+        out = [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}]
+        if self.capacity == "queued":
+            out.append({"key": QUEUED_TAINT["key"], "operator": "Equal",
+                        "value": QUEUED_TAINT["value"], "effect": "NoSchedule"})
+        return out
+
 
 def _one_reservation(reservation: str | list[str] | None) -> str | None:
     if isinstance(reservation, list):
