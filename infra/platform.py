@@ -40,12 +40,7 @@ class Platform:
         labels = cfg.resource_labels()
         prefix = cfg.name_prefix
 
-        apis = list(cfg.apis) + (["container.googleapis.com"] if cfg.cluster else [])
-        if cfg.transfers:
-            apis.append("storagetransfer.googleapis.com")
-        if any(t.notify for t in cfg.transfers.values()):
-            apis.append("pubsub.googleapis.com")
-        self.services = ProjectServices("apis", project=cfg.project, extra=apis)
+        self.services = ProjectServices("apis", project=cfg.project, extra=cfg.service_apis())
         self.kms = KmsKeys(
             "kms",
             KmsSpec(key_ring=f"{cfg.encryption.key_ring}-{cfg.environment}", location=cfg.region,
@@ -194,8 +189,7 @@ class Platform:
                 sink_bucket=self.buckets.buckets[spec.sink_bucket].name,
                 grant_key=lambda n, m: self.kms.grant(n, "storage", m),
                 topic_name=topic_name(cfg.name_prefix, job), labels=labels,
-                depends_on=self.services.enabled("storagetransfer.googleapis.com",
-                                                 "pubsub.googleapis.com"))
+                depends_on=self.services.enabled(*spec.apis()))
         return jobs
 
     def _monitoring(self, cfg: PlatformConfig, labels: dict[str, str]) -> MonitoringStack | None:

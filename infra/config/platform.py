@@ -116,6 +116,16 @@ class PlatformConfig(Spec):
                 out[f"{name}-gpu{i}"] = prefix
         return out
 
+    def service_apis(self) -> list[str]:
+        """The APIs the stack calls beyond the foundation's: those listed in `apis`, GKE with a
+        cluster, and each transfer job's."""
+        apis = dict.fromkeys(self.apis)
+        if self.cluster is not None:
+            apis["container.googleapis.com"] = None
+        for transfer in self.transfers.values():
+            apis.update(dict.fromkeys(transfer.apis()))
+        return list(apis)
+
     @property
     def is_production(self) -> bool:
         return self.production if self.production is not None else self.environment == "prod"

@@ -20,6 +20,7 @@ from components.services import ProjectServices
 from components.storage import BucketsSpec, DataBuckets
 from infra.config.storage import BucketSpec
 from infra.engine.plan import Plan
+from infra.errors import AidcError
 from infra.gcp.netplan import NetworkPlan, plan_network
 from tests.helpers import (
     PROJECT,
@@ -138,14 +139,25 @@ def test_project_services_never_disable_on_destroy() -> None:
 
 
 def test_project_services_enabled_orders_dependents() -> None:
-    """`enabled(...)` returns exactly the Service resources asked for (unknown APIs skipped), so
-    a resource given them as depends_on waits for those APIs and no others."""
+    """`enabled(...)` returns exactly the Service resources asked for, so a resource given them
+    as depends_on waits for those APIs and no others."""
     def program() -> None:
         apis = ProjectServices("apis", project=PROJECT)
         gcp.compute.Network("after", auto_create_subnetworks=False, opts=pulumi.ResourceOptions(
-            depends_on=apis.enabled("compute.googleapis.com", "nope.googleapis.com")))
+            depends_on=apis.enabled("compute.googleapis.com")))
     plan = plan_of(program)
     assert by_name(plan, "after").dependencies == [by_name(plan, "apis-compute").urn]
+
+
+def test_rejects_enabled_for_an_api_it_does_not_manage() -> None:
+    """Asking for an API the component does not enable names the API and the managed ones,
+    instead of silently dropping the ordering edge."""
+    def program() -> None:
+        ProjectServices("apis", project=PROJECT).enabled("compute.googleapis.com",
+                                                         "nope.googleapis.com")
+    with pytest.raises(AidcError, match=r"apis: nope.googleapis.com is not enabled .* manages "
+                                        r"cloudkms.googleapis.com, compute.googleapis.com"):
+        plan_of(program)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -705,3 +717,15 @@ def test_stack_data_access_audit_logs_only_where_configured(stack_plans: dict[st
     logged = {c["logType"]: c for c in audit.inputs["auditLogConfigs"]}
     assert {"DATA_READ", "DATA_WRITE"} <= set(logged)
     assert not any(c.get("exemptedMembers") for c in logged.values())
+
+
+@pytest.mark.parametrize("env", STACKS)
+def test_stack_enables_the_apis_its_sections_call(stack_plans: dict[str, Plan], env: str) -> None:
+    """GKE with a cluster, Storage Transfer with transfers and Pub/Sub with notifications (only
+    staging has a notifying transfer); every `enabled(...)` the composition asks for is managed,
+    or the plan would not have been built."""
+    apis = {r.inputs["service"] for r in of_type(stack_plans[env], SERVICE)}
+    assert "container.googleapis.com" in apis
+    transfers = env == "staging"
+    assert ("storagetransfer.googleapis.com" in apis) is transfers
+    assert ("pubsub.googleapis.com" in apis) is transfers
