@@ -148,8 +148,9 @@ class Platform:
     def _gpu_pools(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, GpuNodePool]:
         assert self.cluster is not None or not cfg.gpu_pools
         pools = {}
+        nic_subnets = cfg.gpudirect_subnets()
         for name, pool in cfg.gpu_pools.items():
-            networks = [self.network.extra_subnets[s] for s in gpudirect_subnet_names(cfg, name)]
+            networks = [self.network.extra_subnets[nic.name] for nic in nic_subnets.get(name, ())]
             pools[name] = GpuNodePool(
                 f"gpu-{name}",
                 GpuPoolSpec(pool_name=name, location=cfg.region, zones=pool.zones or cfg.zones,
@@ -233,24 +234,14 @@ class Platform:
                                                "node_selector": tpu.node_selector})
 
 
-def gpudirect_subnet_names(cfg: PlatformConfig, pool: str) -> list[str]:
-    """The pool's extra NIC subnets in attachment order: gVNIC networks, then GPU NICs."""
-    subnets = cfg.gpudirect_subnets()
-    return ([s for s in subnets if s.startswith(f"{pool}-gvnic")]
-            + [s for s in subnets if s.startswith(f"{pool}-gpu")])
-
-
 def gpudirect_networks(cfg: PlatformConfig, plan: NetworkPlan) -> tuple[ExtraNetSpec, ...]:
     """One VPC per TCPX/TCPXO NIC or gVNIC network; one RoCE VPC holding all RDMA subnets."""
     out = []
-    for name, pool in cfg.gpu_pools.items():
-        profile = pool.resolved().profile
-        if not pool.uses_gpudirect or profile is None:
-            continue
+    for name, nics in cfg.gpudirect_subnets().items():
+        pool = cfg.gpu_pools[name]
+        mtu = pool.resolved().profile.mtu  # type: ignore[union-attr]  # nics imply a profile
         zone = (pool.zones or cfg.zones)[0]
-        for subnet in gpudirect_subnet_names(cfg, name):
-            roce = profile.roce and "-gpu" in subnet
-            out.append(ExtraNetSpec(vpc=f"{name}-roce" if roce else subnet, subnet=subnet,
-                                    cidr=str(plan.extra_subnets[subnet]), mtu=profile.mtu,
-                                    roce_zone=zone if roce else None))
+        out.extend(ExtraNetSpec(vpc=nic.vpc, subnet=nic.name, cidr=str(plan.extra_subnets[nic.name]),
+                                mtu=mtu, roce_zone=zone if nic.kind == "rdma" else None)
+                   for nic in nics)
     return tuple(out)
