@@ -219,15 +219,15 @@ def _network_names(cfg: PlatformConfig) -> list[Problem]:
 
 @_rule("encryption", "environment")
 def _key_ring_name(cfg: PlatformConfig) -> list[Problem]:
-    return _composed(("encryption", "key_ring"), lambda: naming.check_kms_id(
-        f"{cfg.encryption.key_ring}-{cfg.environment}", "key ring id"))
+    return _composed(("encryption", "key_ring"), lambda: naming.key_ring_id(
+        cfg.encryption.key_ring, cfg.environment))
 
 
 @_rule("storage", "network", "environment")
 def _filestore_name(cfg: PlatformConfig) -> list[Problem]:
     fs = cfg.storage.filestore
-    return [] if fs is None else _composed(("storage", "filestore", "name"), lambda: naming.check_rfc1035(
-        f"{cfg.name_prefix}-{fs.name}", "Filestore instance name"))
+    return [] if fs is None else _composed(("storage", "filestore", "name"), lambda: (
+        naming.filestore_instance_name(cfg.name_prefix, fs.name)))
 
 
 @_rule("gpu_pools", "tpu_pools", "cluster")

@@ -18,7 +18,9 @@ from components.kms import KmsKeys, KmsSpec
 from components.network import VpcFabric, VpcSpec
 from components.services import ProjectServices
 from components.storage import BucketsSpec, DataBuckets
-from infra.config.storage import BucketSpec
+from infra.config.encryption import EncryptionConfig
+from infra.config.network import NetworkConfig
+from infra.config.storage import BucketSpec, FilestoreConfig, StorageConfig
 from infra.engine.plan import Plan
 from infra.errors import AidcError
 from infra.gcp.netplan import NetworkPlan, plan_network
@@ -57,30 +59,34 @@ NET_PLAN = plan_network(base=IPv4Network("10.16.0.0/16"), max_nodes=64, max_pods
 # programs
 
 
-def kms_spec(**overrides: Any) -> KmsSpec:
-    return KmsSpec(**{"key_ring": "aidc-test", "location": REGION, **overrides})
+def kms_spec(purposes: tuple[str, ...] | None = None, labels: dict[str, str] | None = None,
+             **encryption: Any) -> KmsSpec:
+    """The test key ring; keyword arguments are the `aidc:encryption` section's."""
+    return KmsSpec(key_ring="aidc-test", location=REGION, config=EncryptionConfig(**encryption),
+                   **({"purposes": purposes} if purposes else {}), labels=labels or {})
 
 
-def vpc_spec(**overrides: Any) -> VpcSpec:
-    return VpcSpec(**{"network_name": "aidc-test", "region": REGION, **overrides})
+def vpc_spec(**network: Any) -> VpcSpec:
+    """The test fabric; keyword arguments are the `aidc:network` section's."""
+    return VpcSpec(network_name="aidc-test", region=REGION, config=NetworkConfig(**network))
 
 
 def buckets_spec(buckets: dict[str, BucketSpec], *, access_logs: bool = False,
                  protect: bool = False) -> BucketsSpec:
     return BucketsSpec(
-        location=REGION, environment="test",
+        config=StorageConfig(buckets=buckets), region=REGION,
         bucket_names={p: f"{PROJECT}-test-{p}" for p in buckets},
-        buckets=buckets,
         access_log_bucket=f"{PROJECT}-test-access-logs" if access_logs else None,
         protect=protect, labels={"managed-by": "aidc", "environment": "test"})
 
 
-def filestore_spec(**overrides: Any) -> FilestoreSpec:
-    fields = {"instance_name": "aidc-test-shared", "tier": "ZONAL", "capacity_gib": 1024,
-              "share_name": "data", "location": f"{REGION}-a",
-              "export_ranges": (str(NET_PLAN.subnet), str(NET_PLAN.pods)),
-              "classification": "confidential", "labels": {"team": "ml"}}
-    return FilestoreSpec(**{**fields, **overrides})
+def filestore_spec(**filestore: Any) -> FilestoreSpec:
+    """The test share; keyword arguments are the `aidc:storage.filestore` section's."""
+    section = {"tier": "ZONAL", "capacity_gib": 1024, "share_name": "data",
+               "classification": "confidential", "labels": {"team": "ml"}, **filestore}
+    return FilestoreSpec(config=FilestoreConfig(**section), instance_name="aidc-test-shared",
+                         location=f"{REGION}-a",
+                         export_ranges=(str(NET_PLAN.subnet), str(NET_PLAN.pods)))
 
 
 def storage_program(buckets: dict[str, BucketSpec], captured: Captured, *,
@@ -105,8 +111,9 @@ def filestore_program(spec: FilestoreSpec, captured: Captured, plan: NetworkPlan
         # Same-project VPC: Filestore takes the network's name, as infra/platform.py passes it.
         FilestoreShare("share", spec, project=PROJECT, network=net.network.name,
                        reserved_ip_range=net.psa_range.name,
-                       kms_key_id=kms.key_ids["filestore"] if spec.cmek else None,
-                       depends_on=[net.psa_connection, *(kms.grants["filestore"] if spec.cmek else [])])
+                       kms_key_id=kms.key_ids["filestore"] if spec.config.cmek else None,
+                       depends_on=[net.psa_connection,
+                                   *(kms.grants["filestore"] if spec.config.cmek else [])])
     return program
 
 
@@ -643,11 +650,10 @@ def test_filestore_without_cmek_has_no_key() -> None:
 
 
 def test_rejects_filestore_cmek_on_basic_tier() -> None:
-    """The component refuses CMEK on a tier that cannot take a key, before registering."""
-    spec = filestore_spec(tier="BASIC_HDD", capacity_gib=1024, cmek=True)
+    """A spec cannot ask for CMEK on a tier that cannot take a key: its config section (the
+    spec's one copy of tier and cmek) refuses it before any component exists."""
     with pytest.raises(ValueError, match="cannot take a customer-managed key"):
-        plan_of(lambda: FilestoreShare("share", spec, project=PROJECT, network="n",
-                                       reserved_ip_range="r", kms_key_id="k"))
+        filestore_spec(tier="BASIC_HDD", capacity_gib=1024, cmek=True)
 
 
 def test_rejects_filestore_cmek_without_key() -> None:
