@@ -64,13 +64,13 @@ class GpuNodePool(pulumi.ComponentResource):
                  gpu_networks: Sequence[tuple[pulumi.Input[str], pulumi.Input[str]]] = (),
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aidc:gpu_pool:GpuNodePool", name, None, opts)
         cfg = spec.config
         gpu = cfg.resolved()
         if cfg.uses_gpudirect and gpu.profile is not None and len(gpu_networks) != gpu.profile.extra_nics:
             raise AidcError(f"pool {spec.pool_name} uses {gpu.gpudirect}, which "
                             f"needs {gpu.profile.extra_nics} extra node networks, "
                             f"{len(gpu_networks)} were wired", field="gpu_networks")
+        super().__init__("aidc:gpu_pool:GpuNodePool", name, None, opts)
         capacity = capacity_settings(cfg.capacity, cfg.reservation_name)
         node = NodeHardening(node_service_account, boot_disk_kms_key)
         self.node_pool = gcp.container.NodePool(

@@ -559,6 +559,15 @@ def test_rejects_tpu_slices_beyond_the_pods_range() -> None:
     assert_names(lines, "network.pods_cidr", "tpu_pools.big: 192")
 
 
+@pytest.mark.parametrize("group", ["admins@acme.example", "gke-security-groups@",
+                                   "gke-security-groups@localhost", "GKE-security-groups@a.b"])
+def test_rejects_a_security_group_gke_would_ignore(group: str) -> None:
+    with pytest.raises(ValueError, match="gke-security-groups@<your domain>"):
+        ClusterConfig(security_group=group)
+
+
+
+
 def test_gpudirect_subnets_sized_for_the_pool() -> None:
     """Each GPUDirect NIC subnet holds the pool's maximum plus GCP's 4 reserved addresses:
     TCPXO has 8 GPU subnets; RDMA has 1 gVNIC subnet and 8 GPU subnets."""
