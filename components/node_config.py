@@ -6,9 +6,9 @@ https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import pulumi
 import pulumi_gcp as gcp
@@ -24,6 +24,8 @@ NODE_METADATA = {"disable-legacy-endpoints": "true"}
 # Pods see the GKE metadata server, never the node's credentials (CIS GKE 5.4.2).
 WORKLOAD_METADATA_MODE = "GKE_METADATA"
 RESERVATION_KEY = "compute.googleapis.com/reservation-name"
+
+A = TypeVar("A")
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,10 @@ class NodeHardening:
         """A node pool's node_config: these settings plus the pool's own; what a pool leaves
         out stays at the provider's default (unset)."""
         capacity = capacity or CapacitySettings()
-        return gcp.container.NodePoolNodeConfigArgs(
-            service_account=self.service_account,
-            oauth_scopes=[CLOUD_PLATFORM],
-            boot_disk_kms_key=self.boot_disk_kms_key,
-            image_type=IMAGE_TYPE,
-            metadata=dict(NODE_METADATA),
-            shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
-                enable_secure_boot=True, enable_integrity_monitoring=True),
-            workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
-                mode=WORKLOAD_METADATA_MODE),
+        return self._hardened(
+            gcp.container.NodePoolNodeConfigArgs,
+            gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs,
+            gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs,
             gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True),
             machine_type=machine_type,
             disk_type=disk_type,
@@ -82,16 +78,25 @@ class NodeHardening:
         """The cluster's own node_config (its default pool, which is removed at creation), so
         that not even that pool runs unhardened. Image streaming comes from the cluster's node
         pool defaults instead (`image_streaming`)."""
-        return gcp.container.ClusterNodeConfigArgs(
+        return self._hardened(
+            gcp.container.ClusterNodeConfigArgs,
+            gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs,
+            gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs)
+
+    def _hardened(self, node_config: Callable[..., A], shielded: Callable[..., object],
+                  workload_metadata: Callable[..., object], **own: Any) -> A:
+        """The hardened settings, written once, in the provider's node pool or cluster shape
+        (the same fields, under two sets of Args classes), plus the caller's own fields."""
+        return node_config(
             service_account=self.service_account,
             oauth_scopes=[CLOUD_PLATFORM],
             boot_disk_kms_key=self.boot_disk_kms_key,
             image_type=IMAGE_TYPE,
             metadata=dict(NODE_METADATA),
-            shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
-                enable_secure_boot=True, enable_integrity_monitoring=True),
-            workload_metadata_config=gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(
-                mode=WORKLOAD_METADATA_MODE),
+            shielded_instance_config=shielded(enable_secure_boot=True,
+                                              enable_integrity_monitoring=True),
+            workload_metadata_config=workload_metadata(mode=WORKLOAD_METADATA_MODE),
+            **own,
         )
 
 

@@ -138,5 +138,5 @@ def cluster_name(prefix: str, name: str) -> str:
 
 
 def nat_name(network: str) -> str:
-    """The Cloud NAT gateway of a VPC fabric (and of its router's name, `<network>-router`)."""
+    """`<network>-nat`, a VPC fabric's Cloud NAT gateway (its alerts watch it by this name)."""
     return f"{network}-nat"

@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import pytest
 
+from infra.config.load import config_from_flat
 from infra.engine.plan import Plan
-from tests.helpers import STACKS, STACKS_DIR, by_name, of_type, plan_stack_file
+from infra.platform import Platform
+from tests.helpers import (
+    STACKS,
+    STACKS_DIR,
+    by_name,
+    of_type,
+    plan_of,
+    plan_stack_file,
+    stack_config,
+)
 
 BUCKET = "gcp:storage/bucket:Bucket"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
@@ -77,3 +87,21 @@ def test_stack_enables_the_apis_its_sections_call(stack_plans: dict[str, Plan], 
     transfers = env == "staging"
     assert ("storagetransfer.googleapis.com" in apis) is transfers
     assert ("pubsub.googleapis.com" in apis) is transfers
+
+
+def test_transfer_without_notifications_waits_for_storage_transfer_only() -> None:
+    """A transfer job that does not notify calls no Pub/Sub: the stack enables Storage Transfer
+    but not Pub/Sub, and the job waits for exactly the API it calls (asking ProjectServices for
+    an API it does not manage would be refused)."""
+    flat = {**stack_config("dev"), "aidc:transfers": {"imagenet": {
+        "source": "s3://acme-datasets/imagenet/", "sink_bucket": "datasets",
+        "role_arn": "arn:aws:iam::123456789012:role/gcp-sts-reader", "schedule": "once",
+        "start_date": "2027-01-04"}}}
+    cfg = config_from_flat(flat, source="dev")
+    assert cfg.service_apis() == ["container.googleapis.com", "storagetransfer.googleapis.com"]
+    plan = plan_of(lambda: Platform(cfg), config=flat, project="aidc", stack="dev")
+    apis = {r.inputs["service"]: r.urn for r in of_type(plan, SERVICE)}
+    assert "pubsub.googleapis.com" not in apis
+    job = by_name(plan, "transfer-imagenet-job")
+    assert apis["storagetransfer.googleapis.com"] in job.dependencies
+    assert not set(apis.values()) - {apis["storagetransfer.googleapis.com"]} & set(job.dependencies)
