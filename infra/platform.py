@@ -6,6 +6,8 @@ derived from their config, and pass the outputs of one as the wiring of the next
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -23,7 +25,6 @@ from components.transfer import DatasetTransfer
 from infra.gcp import naming
 from infra.config.platform import PlatformConfig
 from policies.protocol import CLASSIFICATION_LABEL
-from infra.config.encryption import KEY_PURPOSES
 from infra.config.storage import ACCESS_LOGS_PURPOSE
 from infra.config.transfers import topic_name
 from infra.gcp.netplan import NetworkPlan
@@ -195,7 +196,8 @@ class Platform:
             provider = k8s.Provider("gke-k8s", kubeconfig=self.cluster.kubeconfig,
                                     opts=pulumi.ResourceOptions(parent=self.cluster))
         return MonitoringStack(
-            "monitoring", cfg.monitoring, monitored_resources(cfg), project=cfg.project,
+            "monitoring", cfg.monitoring, monitored_resources(cfg, self.kms.keys),
+            project=cfg.project,
             name_prefix=cfg.name_prefix, k8s_provider=provider,
             gke_managed_dcgm=True,  # GkeCluster enables GKE's DCGM metrics component
             labels=labels,
@@ -236,8 +238,9 @@ def gpudirect_networks(cfg: PlatformConfig, plan: NetworkPlan) -> tuple[ExtraNet
     return tuple(out)
 
 
-def monitored_resources(cfg: PlatformConfig) -> MonitoredResources:
-    """What the stack's monitoring watches, by the cloud names its components are given."""
+def monitored_resources(cfg: PlatformConfig, key_purposes: Iterable[str]) -> MonitoredResources:
+    """What the stack's monitoring watches, by the cloud names its components are given (the
+    same `infra.gcp.naming` functions), so every alert is known before anything is created."""
     fs = cfg.storage.filestore
     ring = naming.key_ring_id(cfg.encryption.key_ring, cfg.environment)
     return MonitoredResources(
@@ -245,4 +248,4 @@ def monitored_resources(cfg: PlatformConfig) -> MonitoredResources:
         gpu_pools=tuple(cfg.gpu_pools), tpu_pools=tuple(cfg.tpu_pools),
         filestore_instance=naming.filestore_instance_name(cfg.name_prefix, fs.name) if fs else None,
         nat_name=naming.nat_name(cfg.name_prefix),
-        kms_keys={p: naming.crypto_key_id(cfg.project, cfg.region, ring, p) for p in KEY_PURPOSES})
+        kms_keys={p: naming.crypto_key_id(cfg.project, cfg.region, ring, p) for p in key_purposes})

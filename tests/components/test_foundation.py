@@ -105,3 +105,23 @@ def test_transfer_without_notifications_waits_for_storage_transfer_only() -> Non
     job = by_name(plan, "transfer-imagenet-job")
     assert apis["storagetransfer.googleapis.com"] in job.dependencies
     assert not set(apis.values()) - {apis["storagetransfer.googleapis.com"]} & set(job.dependencies)
+
+
+@pytest.mark.parametrize("env", STACKS)
+def test_stack_monitoring_watches_the_resources_by_their_names(stack_plans: dict[str, Plan],
+                                                               env: str) -> None:
+    """The alerts name what the stack creates: the cluster, the Filestore instance, the NAT
+    gateway and every KMS key exactly as those resources are named and identified in the plan
+    (monitoring takes the names as plain strings, computed the same way)."""
+    plan = stack_plans[env]
+    filters = {r.name.removeprefix("monitoring-alert-"):
+               "\n".join(body.get("filter", "") for c in r.inputs["conditions"]
+                         for key, body in c.items() if key.startswith("condition"))
+               for r in of_type(plan, "gcp:monitoring/alertPolicy:AlertPolicy")}
+    name = {r: by_name(plan, r).inputs["name"] for r in ("gke-cluster", "share-instance", "net-nat")}
+    assert f'cluster_name="{name["gke-cluster"]}"' in filters["autoscaler-scale-up-failed"]
+    assert f'instance_name="{name["share-instance"]}"' in filters["filestore-capacity"]
+    assert f'gateway_name="{name["net-nat"]}"' in filters["nat-port-exhaustion"]
+    for purpose in ("storage", "filestore", "gke", "disks"):
+        key_id = by_name(plan, f"kms-{purpose}-agent").inputs["cryptoKeyId"]
+        assert f"{key_id}/cryptoKeyVersions/" in filters["kms-key-disabled"], purpose
