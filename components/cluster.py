@@ -8,12 +8,12 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from infra.config.compute import ClusterConfig
+from components.node_config import NodeHardening, image_streaming
 from infra.config.base import Spec
+from infra.config.compute import ClusterConfig, Maintenance
 from infra.gcp.kubeconfig import gke_kubeconfig
 from policies.protocol import CLASSIFICATION_LABEL
 
-CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 # GKE's least-privilege role for node service accounts (logging, monitoring, metadata).
 # https://cloud.google.com/kubernetes-engine/docs/how-to/service-accounts#default-gke-service-agent
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
@@ -34,15 +34,59 @@ class ClusterSpec(Spec):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
-def node_config_defaults(*, service_account: pulumi.Input[str],
-                         boot_disk_kms_key: pulumi.Input[str]) -> dict:
-    """Settings every node of every pool shares (CIS GKE 5.2.1, 5.4.2, 5.5.5-5.5.7)."""
-    return dict(
-        service_account=service_account,
-        oauth_scopes=[CLOUD_PLATFORM],  # access is governed by IAM on the SA, not scopes
-        boot_disk_kms_key=boot_disk_kms_key,
-        image_type="COS_CONTAINERD",
-        metadata={"disable-legacy-endpoints": "true"},
+def private_cluster(cfg: ClusterConfig) -> gcp.container.ClusterPrivateClusterConfigArgs:
+    """Nodes without external IPs; the endpoint private when asked, reachable across regions."""
+    return gcp.container.ClusterPrivateClusterConfigArgs(
+        enable_private_nodes=True,
+        enable_private_endpoint=cfg.private_endpoint,
+        master_ipv4_cidr_block=str(cfg.master_ipv4_cidr),
+        master_global_access_config=gcp.container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
+            enabled=True),
+    )
+
+
+def authorized_networks(cfg: ClusterConfig) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgs:
+    """Only the listed networks reach the control plane; Google's public ranges do not."""
+    return gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+        cidr_blocks=[gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+            display_name=label, cidr_block=str(cidr))
+            for label, cidr in sorted(cfg.master_authorized_networks.items())],
+        gcp_public_cidrs_access_enabled=False,
+    )
+
+
+def maintenance_policy(maintenance: Maintenance) -> gcp.container.ClusterMaintenancePolicyArgs:
+    """The recurring window, and each named exclusion as a window without upgrades."""
+    return gcp.container.ClusterMaintenancePolicyArgs(
+        recurring_window=gcp.container.ClusterMaintenancePolicyRecurringWindowArgs(
+            start_time=maintenance.start_time, end_time=maintenance.end_time,
+            recurrence=maintenance.recurrence),
+        maintenance_exclusions=[
+            gcp.container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
+                exclusion_name=label, start_time=start, end_time=end,
+                exclusion_options=gcp.container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
+                    scope="NO_UPGRADES"))
+            for label, (start, end) in sorted(maintenance.exclusions.items())] or None,
+    )
+
+
+def observability() -> tuple[gcp.container.ClusterMonitoringConfigArgs,
+                             gcp.container.ClusterLoggingConfigArgs]:
+    """Managed Prometheus with GKE's DCGM metrics (the monitoring alerts read them); system and
+    workload logs."""
+    return (gcp.container.ClusterMonitoringConfigArgs(
+                enable_components=list(MONITORED_COMPONENTS),
+                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True)),
+            gcp.container.ClusterLoggingConfigArgs(
+                enable_components=["SYSTEM_COMPONENTS", "WORKLOADS"]))
+
+
+def addons() -> gcp.container.ClusterAddonsConfigArgs:
+    """The GCS FUSE and Filestore CSI drivers (datasets, the shared share) and persistent disks."""
+    return gcp.container.ClusterAddonsConfigArgs(
+        gcs_fuse_csi_driver_config=gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True),
+        gcp_filestore_csi_driver_config=gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True),
+        gce_persistent_disk_csi_driver_config=gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True),
     )
 
 
@@ -77,29 +121,9 @@ class GkeCluster(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aidc:cluster:GkeCluster", name, None, opts)
         cfg = spec.config
-        child = pulumi.ResourceOptions(parent=self)
-        self.node_service_account = gcp.serviceaccount.Account(
-            f"{name}-nodes", account_id=spec.node_sa_id, project=project,
-            display_name=f"GKE nodes of {spec.name}", opts=child)
-        self.workload_service_account = gcp.serviceaccount.Account(
-            f"{name}-workloads", account_id=spec.workload_sa_id, project=project,
-            display_name=f"Workloads of {spec.name} (Workload Identity)", opts=child)
-        node_member = self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}")
-        node_grants = [
-            gcp.projects.IAMMember(f"{name}-nodes-{role.split('/')[-1].split('.')[-1]}",
-                                   project=project, role=role, member=node_member, opts=child)
-            for role in NODE_ROLES
-        ]
-        gcp.serviceaccount.IAMMember(
-            f"{name}-workloads-wi",
-            service_account_id=self.workload_service_account.name,
-            role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{project}.svc.id.goog[{cfg.workload_namespace}/{cfg.workload_ksa}]",
-            opts=child,
-        )
-        defaults = node_config_defaults(service_account=self.node_service_account.email,
-                                        boot_disk_kms_key=disks_key_id)
-        maintenance = cfg.maintenance
+        node_grants = self._identities(name, spec, project)
+        node = NodeHardening(self.node_service_account.email, disks_key_id)
+        monitoring, logging = observability()
         self.cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=spec.name,
@@ -111,32 +135,16 @@ class GkeCluster(pulumi.ComponentResource):
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=cfg.release_channel),
             remove_default_node_pool=True,
             initial_node_count=1,
-            node_config=gcp.container.ClusterNodeConfigArgs(
-                **defaults,
-                shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
-                    enable_secure_boot=True, enable_integrity_monitoring=True),
-                workload_metadata_config=gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(
-                    mode="GKE_METADATA"),
-            ),
+            node_config=node.cluster_node_config(),
+            node_pool_defaults=image_streaming(),
             networking_mode="VPC_NATIVE",
             ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name=pods_range,
                 services_secondary_range_name=services_range),
             datapath_provider="ADVANCED_DATAPATH",
             enable_multi_networking=spec.multi_networking or None,
-            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
-                enable_private_nodes=True,
-                enable_private_endpoint=cfg.private_endpoint,
-                master_ipv4_cidr_block=str(cfg.master_ipv4_cidr),
-                master_global_access_config=gcp.container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
-                    enabled=True),
-            ),
-            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
-                cidr_blocks=[gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
-                    display_name=label, cidr_block=str(cidr))
-                    for label, cidr in sorted(cfg.master_authorized_networks.items())],
-                gcp_public_cidrs_access_enabled=False,
-            ),
+            private_cluster_config=private_cluster(cfg),
+            master_authorized_networks_config=authorized_networks(cfg),
             master_auth=gcp.container.ClusterMasterAuthArgs(
                 client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
                     issue_client_certificate=False)),
@@ -147,32 +155,10 @@ class GkeCluster(pulumi.ComponentResource):
             enable_intranode_visibility=cfg.intranode_visibility,
             database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
                 state="ENCRYPTED", key_name=secrets_key_id),
-            maintenance_policy=gcp.container.ClusterMaintenancePolicyArgs(
-                recurring_window=gcp.container.ClusterMaintenancePolicyRecurringWindowArgs(
-                    start_time=maintenance.start_time, end_time=maintenance.end_time,
-                    recurrence=maintenance.recurrence),
-                maintenance_exclusions=[
-                    gcp.container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
-                        exclusion_name=label, start_time=start, end_time=end,
-                        exclusion_options=gcp.container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
-                            scope="NO_UPGRADES"))
-                    for label, (start, end) in sorted(maintenance.exclusions.items())] or None,
-            ),
-            monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
-                enable_components=list(MONITORED_COMPONENTS),
-                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
-            ),
-            logging_config=gcp.container.ClusterLoggingConfigArgs(
-                enable_components=["SYSTEM_COMPONENTS", "WORKLOADS"]),
-            addons_config=gcp.container.ClusterAddonsConfigArgs(
-                gcs_fuse_csi_driver_config=gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True),
-                gcp_filestore_csi_driver_config=gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True),
-                gce_persistent_disk_csi_driver_config=gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True),
-            ),
-            node_pool_defaults=gcp.container.ClusterNodePoolDefaultsArgs(
-                node_config_defaults=gcp.container.ClusterNodePoolDefaultsNodeConfigDefaultsArgs(
-                    gcfs_config=gcp.container.ClusterNodePoolDefaultsNodeConfigDefaultsGcfsConfigArgs(
-                        enabled=True))),
+            maintenance_policy=maintenance_policy(cfg.maintenance),
+            monitoring_config=monitoring,
+            logging_config=logging,
+            addons_config=addons(),
             security_posture_config=gcp.container.ClusterSecurityPostureConfigArgs(
                 mode="BASIC", vulnerability_mode="VULNERABILITY_BASIC"),
             binary_authorization=gcp.container.ClusterBinaryAuthorizationArgs(
@@ -184,34 +170,7 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *node_grants],
                                         protect=spec.deletion_protection),
         )
-        self.system_pool = gcp.container.NodePool(
-            f"{name}-system",
-            name="system",
-            project=project,
-            cluster=self.cluster.id,
-            location=spec.region,
-            autoscaling=gcp.container.NodePoolAutoscalingArgs(
-                total_min_node_count=cfg.system_pool.min_nodes,
-                total_max_node_count=cfg.system_pool.max_nodes,
-                location_policy="BALANCED"),
-            initial_node_count=1,
-            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
-            upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
-                strategy="SURGE", max_surge=1, max_unavailable=0),
-            node_config=gcp.container.NodePoolNodeConfigArgs(
-                **defaults,
-                machine_type=cfg.system_pool.machine_type,
-                disk_type="pd-balanced",
-                disk_size_gb=100,
-                shielded_instance_config=secure_boot(),
-                workload_metadata_config=gke_metadata(),
-                gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True),
-                gvnic=gcp.container.NodePoolNodeConfigGvnicArgs(enabled=True),
-                labels={"aidc.dev/pool": "system"},
-                resource_labels=spec.labels,
-            ),
-            opts=child,
-        )
+        self.system_pool = self._system_pool(name, spec, project, node)
         self.cluster_id = self.cluster.id
         self.name = self.cluster.name
         self.endpoint = self.cluster.endpoint
@@ -220,18 +179,54 @@ class GkeCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.all(self.cluster.name, self.endpoint, self.ca_certificate) \
             .apply(lambda a: gke_kubeconfig(f"gke_{project}_{spec.region}_{a[0]}", a[1], a[2]))
         self.register_outputs({
-            "cluster_id": self.cluster_id, "endpoint": self.endpoint,
-            "node_service_account": self.node_sa_email,
-            "workload_service_account": self.workload_service_account.email,
+            "cluster_id": self.cluster_id, "name": self.name, "endpoint": self.endpoint,
+            "ca_certificate": self.ca_certificate, "kubeconfig": self.kubeconfig,
+            "node_sa_email": self.node_sa_email,
         })
 
+    def _identities(self, name: str, spec: ClusterSpec, project: str) -> list[pulumi.Resource]:
+        """The node and workload service accounts, the node account's least-privilege roles
+        (returned: the cluster waits for them) and the workload account's Workload Identity
+        binding to one Kubernetes service account."""
+        child = pulumi.ResourceOptions(parent=self)
+        cfg = spec.config
+        self.node_service_account = gcp.serviceaccount.Account(
+            f"{name}-nodes", account_id=spec.node_sa_id, project=project,
+            display_name=f"GKE nodes of {spec.name}", opts=child)
+        self.workload_service_account = gcp.serviceaccount.Account(
+            f"{name}-workloads", account_id=spec.workload_sa_id, project=project,
+            display_name=f"Workloads of {spec.name} (Workload Identity)", opts=child)
+        gcp.serviceaccount.IAMMember(
+            f"{name}-workloads-wi",
+            service_account_id=self.workload_service_account.name,
+            role="roles/iam.workloadIdentityUser",
+            member=f"serviceAccount:{project}.svc.id.goog[{cfg.workload_namespace}/{cfg.workload_ksa}]",
+            opts=child,
+        )
+        node_member = self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}")
+        return [gcp.projects.IAMMember(f"{name}-nodes-{role.split('/')[-1].split('.')[-1]}",
+                                       project=project, role=role, member=node_member, opts=child)
+                for role in NODE_ROLES]
 
-def secure_boot() -> gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs:
-    """Secure boot and integrity monitoring (CIS GKE 5.5.6, 5.5.7); GKE's drivers are signed."""
-    return gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
-        enable_secure_boot=True, enable_integrity_monitoring=True)
-
-
-def gke_metadata() -> gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs:
-    """Pods see the GKE metadata server, never the node's credentials (CIS GKE 5.4.2)."""
-    return gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA")
+    def _system_pool(self, name: str, spec: ClusterSpec, project: str,
+                     node: NodeHardening) -> gcp.container.NodePool:
+        """A small, always-on pool for system workloads, so accelerator pools can scale to 0."""
+        pool = spec.config.system_pool
+        return gcp.container.NodePool(
+            f"{name}-system",
+            name="system",
+            project=project,
+            cluster=self.cluster.id,
+            location=spec.region,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                total_min_node_count=pool.min_nodes, total_max_node_count=pool.max_nodes,
+                location_policy="BALANCED"),
+            initial_node_count=1,
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
+                strategy="SURGE", max_surge=1, max_unavailable=0),
+            node_config=node.pool_node_config(
+                machine_type=pool.machine_type, disk_type="pd-balanced", disk_size_gb=100,
+                gvnic=True, labels={"aidc.dev/pool": "system"}, resource_labels=spec.labels),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

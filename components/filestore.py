@@ -8,8 +8,8 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from infra.catalog.filestore import check_capacity, filestore_tier
 from infra.config.base import Spec
+from infra.config.storage import FilestoreConfig
 from infra.errors import AidcError
 from policies.protocol import CLASSIFICATION_LABEL
 
@@ -18,18 +18,16 @@ NOBODY = 65534
 
 
 class FilestoreSpec(Spec):
+    """`config` is the stack's `aidc:storage.filestore` (tier, capacity, share, CMEK,
+    classification, labels; validated against the tier); `instance_name` the cloud name
+    (`infra.gcp.naming.filestore_instance_name`), `location` its zone or region
+    (`FilestoreConfig.location`), `export_ranges` the ranges that mount it."""
+
+    config: FilestoreConfig
     instance_name: str
-    tier: str
-    capacity_gib: int
-    share_name: str
     location: str
     export_ranges: tuple[str, ...]
-    classification: str
-    cmek: bool = True
     labels: dict[str, str] = Field(default_factory=dict)
-
-    def model_post_init(self, _: object) -> None:
-        check_capacity(self.tier, self.capacity_gib)
 
 
 class FilestoreShare(pulumi.ComponentResource):
@@ -46,23 +44,20 @@ class FilestoreShare(pulumi.ComponentResource):
                  kms_key_id: pulumi.Input[str] | None = None,
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aidc:filestore:FilestoreShare", name, None, opts)
-        tier = filestore_tier(spec.tier)
-        if spec.cmek and not tier.cmek:
-            raise AidcError(f"Filestore tier {spec.tier} cannot take a customer-managed "
-                            "key; see `aidc catalog filestore` or set cmek to false", field="cmek")
-        if spec.cmek and kms_key_id is None:
+        cfg = spec.config
+        if cfg.cmek and kms_key_id is None:
             raise AidcError("cmek is on, so FilestoreShare needs the filestore key "
                             "(KmsKeys.key_ids['filestore']) and its grant in depends_on", field="kms_key_id")
+        super().__init__("aidc:filestore:FilestoreShare", name, None, opts)
         self.instance = gcp.filestore.Instance(
             f"{name}-instance",
             name=spec.instance_name,
             project=project,
             location=spec.location,
-            tier=spec.tier,
+            tier=cfg.tier,
             file_shares=gcp.filestore.InstanceFileSharesArgs(
-                name=spec.share_name,
-                capacity_gb=spec.capacity_gib,
+                name=cfg.share_name,
+                capacity_gb=cfg.capacity_gib,
                 nfs_export_options=[gcp.filestore.InstanceFileSharesNfsExportOptionArgs(
                     ip_ranges=list(spec.export_ranges),
                     access_mode="READ_WRITE",
@@ -77,12 +72,12 @@ class FilestoreShare(pulumi.ComponentResource):
                 connect_mode="PRIVATE_SERVICE_ACCESS",
                 reserved_ip_range=reserved_ip_range,
             )],
-            kms_key_name=kms_key_id if spec.cmek else None,
+            kms_key_name=kms_key_id if cfg.cmek else None,
             deletion_protection_enabled=True,
             deletion_protection_reason="Holds training data; managed by aidc",
-            labels={**spec.labels, CLASSIFICATION_LABEL: spec.classification},
+            labels={**spec.labels, **cfg.labels, CLASSIFICATION_LABEL: cfg.classification},
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), protect=True),
         )
         self.ip_addresses = self.instance.networks.apply(
             lambda nets: [ip for n in nets or [] for ip in (n.ip_addresses or [])])
-        self.register_outputs({"instance": self.instance.id, "ip_addresses": self.ip_addresses})
+        self.register_outputs({"instance": self.instance, "ip_addresses": self.ip_addresses})

@@ -9,8 +9,7 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from infra.config.base import Spec
-
-from infra.config.encryption import KEY_PURPOSES
+from infra.config.encryption import KEY_PURPOSES, EncryptionConfig, KeyPurpose
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECONDS_PER_DAY = 86400
@@ -28,12 +27,13 @@ AGENT_DOMAINS = {
 
 
 class KmsSpec(Spec):
+    """`key_ring` is the ring's id (`infra.gcp.naming.key_ring_id`); `config` the stack's
+    `aidc:encryption` section (protection level, rotation, destroy delay)."""
+
     key_ring: str
     location: str
-    purposes: tuple[str, ...] = KEY_PURPOSES
-    protection_level: str = "SOFTWARE"
-    rotation_days: int = Field(90, ge=1)
-    destroy_scheduled_days: int = 30
+    config: EncryptionConfig = Field(default_factory=EncryptionConfig)
+    purposes: tuple[KeyPurpose, ...] = KEY_PURPOSES
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -57,21 +57,21 @@ class KmsKeys(pulumi.ComponentResource):
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aidc:kms:KmsKeys", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        cfg = spec.config
         self.key_ring = gcp.kms.KeyRing(
             f"{name}-ring", name=spec.key_ring, location=spec.location, project=project,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), protect=True))
         self.keys = {
             purpose: gcp.kms.CryptoKey(
                 f"{name}-{purpose}",
                 name=purpose,
                 key_ring=self.key_ring.id,
                 purpose="ENCRYPT_DECRYPT",
-                rotation_period=f"{spec.rotation_days * SECONDS_PER_DAY}s",
-                destroy_scheduled_duration=f"{spec.destroy_scheduled_days * SECONDS_PER_DAY}s",
+                rotation_period=f"{cfg.rotation_days * SECONDS_PER_DAY}s",
+                destroy_scheduled_duration=f"{cfg.destroy_scheduled_days * SECONDS_PER_DAY}s",
                 version_template=gcp.kms.CryptoKeyVersionTemplateArgs(
                     algorithm="GOOGLE_SYMMETRIC_ENCRYPTION",
-                    protection_level=spec.protection_level,
+                    protection_level=cfg.protection_level,
                 ),
                 labels={**spec.labels, "purpose": purpose},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
@@ -79,22 +79,26 @@ class KmsKeys(pulumi.ComponentResource):
             for purpose in spec.purposes
         }
         self.key_ids = {p: k.id for p, k in self.keys.items()}
+        agents = self._agents(project)
+        self.grants = {purpose: [gcp.kms.CryptoKeyIAMMember(
+            f"{name}-{purpose}-agent",
+            crypto_key_id=self.keys[purpose].id,
+            role=ENCRYPTER_DECRYPTER,
+            member=pulumi.Output.concat("serviceAccount:", agents[purpose]),
+            opts=pulumi.ResourceOptions(parent=self),
+        )] for purpose in spec.purposes}
+        self.register_outputs({"key_ring": self.key_ring, "keys": self.keys,
+                               "key_ids": self.key_ids, "grants": self.grants})
 
+    def _agents(self, project: str) -> dict[str, pulumi.Input[str]]:
+        """Each purpose's service agent e-mail: GCS's from its lookup, the others from the
+        project number."""
         number = gcp.organizations.get_project_output(project_id=project).number
-        gcs_agent = gcp.storage.get_project_service_account_output(project=project).email_address
-        agents: dict[str, pulumi.Input[str]] = {"storage": gcs_agent}
+        agents: dict[str, pulumi.Input[str]] = {
+            "storage": gcp.storage.get_project_service_account_output(project=project).email_address}
         for purpose in AGENT_DOMAINS:
             agents[purpose] = number.apply(lambda n, p=purpose: agent_email(p, n))
-        self.grants = {}
-        for purpose in spec.purposes:
-            self.grants[purpose] = [gcp.kms.CryptoKeyIAMMember(
-                f"{name}-{purpose}-agent",
-                crypto_key_id=self.keys[purpose].id,
-                role=ENCRYPTER_DECRYPTER,
-                member=pulumi.Output.concat("serviceAccount:", agents[purpose]),
-                opts=pulumi.ResourceOptions(parent=self),
-            )]
-        self.register_outputs({"key_ring": self.key_ring.id, "key_ids": self.key_ids})
+        return agents
 
     def grant(self, name: str, purpose: str, member: pulumi.Input[str]) -> gcp.kms.CryptoKeyIAMMember:
         """Let one more identity use a purpose's key (e.g. a transfer agent); returns the grant."""

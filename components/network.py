@@ -9,6 +9,8 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from infra.config.base import Spec
+from infra.config.network import NetworkConfig
+from infra.gcp import naming
 from infra.gcp.netplan import NetworkPlan
 
 # https://cloud.google.com/iap/docs/using-tcp-forwarding#create-firewall-rule
@@ -31,13 +33,20 @@ class ExtraNetSpec(Spec):
 
 
 class VpcSpec(Spec):
+    """`network_name` is the fabric's cloud name (`<network.name>-<environment>`); `config` the
+    stack's `aidc:network` section (flow log sampling, NAT logging, IAP SSH)."""
+
     network_name: str
     region: str
-    flow_logs_sampling: float = 0.5
-    nat_log_filter: str = "ERRORS_ONLY"
-    iap_ssh: bool = False
+    config: NetworkConfig = Field(default_factory=NetworkConfig)
     extra_networks: tuple[ExtraNetSpec, ...] = ()
-    labels: dict[str, str] = Field(default_factory=dict)
+
+
+def flow_logs(sampling: float) -> gcp.compute.SubnetworkLogConfigArgs:
+    """VPC flow logs every 5 seconds with all metadata (CIS GCP 3.8)."""
+    return gcp.compute.SubnetworkLogConfigArgs(
+        aggregation_interval="INTERVAL_5_SEC", flow_sampling=sampling,
+        metadata="INCLUDE_ALL_METADATA")
 
 
 class VpcFabric(pulumi.ComponentResource):
@@ -62,12 +71,12 @@ class VpcFabric(pulumi.ComponentResource):
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aidc:network:VpcFabric", name, None, opts)
-        after_apis = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
         child = pulumi.ResourceOptions(parent=self)
         net = spec.network_name
         self.network = gcp.compute.Network(
             f"{name}-vpc", name=net, project=project, auto_create_subnetworks=False,
-            routing_mode="REGIONAL", description="aidc VPC fabric", opts=after_apis)
+            routing_mode="REGIONAL", description="aidc VPC fabric",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
         self.subnet = gcp.compute.Subnetwork(
             f"{name}-subnet",
             name=f"{net}-{spec.region}",
@@ -82,38 +91,12 @@ class VpcFabric(pulumi.ComponentResource):
                 gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=SERVICES_RANGE,
                                                            ip_cidr_range=str(plan.services)),
             ],
-            log_config=gcp.compute.SubnetworkLogConfigArgs(
-                aggregation_interval="INTERVAL_5_SEC",
-                flow_sampling=spec.flow_logs_sampling,
-                metadata="INCLUDE_ALL_METADATA",
-            ),
+            log_config=flow_logs(spec.config.flow_logs_sampling),
             opts=child,
         )
-        router = gcp.compute.Router(
-            f"{name}-router", name=f"{net}-router", project=project, region=spec.region,
-            network=self.network.id, opts=child)
-        self.nat = gcp.compute.RouterNat(
-            f"{name}-nat",
-            name=f"{net}-nat",
-            project=project,
-            region=spec.region,
-            router=router.name,
-            nat_ip_allocate_option="AUTO_ONLY",
-            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
-            subnetworks=[gcp.compute.RouterNatSubnetworkArgs(
-                name=self.subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"])],
-            # Training nodes open many connections (image pulls, datasets): allocate ports on
-            # demand instead of a fixed 64 per VM, which is what exhausts NAT first.
-            enable_dynamic_port_allocation=True,
-            enable_endpoint_independent_mapping=False,
-            min_ports_per_vm=64,
-            max_ports_per_vm=16384,
-            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter=spec.nat_log_filter),
-            opts=child,
-        )
+        self.nat = self._nat(name, spec, project)
         self._firewalls(name, spec, plan, project, child)
-        self.extra_subnets = self._extra_networks(name, spec, project, child)
-
+        self.extra_subnets = self._extra_networks(name, spec, project)
         self.psa_range = gcp.compute.GlobalAddress(
             f"{name}-psa-range",
             name=f"{net}-psa",
@@ -139,18 +122,45 @@ class VpcFabric(pulumi.ComponentResource):
         self.network_self_link = self.network.self_link
         self.subnet_self_link = self.subnet.self_link
         self.register_outputs({
-            "network": self.network.self_link,
-            "subnet": self.subnet.self_link,
-            "psa_range": self.psa_range.name,
+            "network_id": self.network_id, "network_self_link": self.network_self_link,
+            "subnet_self_link": self.subnet_self_link, "extra_subnets": self.extra_subnets,
         })
 
-    def _extra_networks(self, name: str, spec: VpcSpec, project: str,
-                        child: pulumi.ResourceOptions) -> dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]]:
+    def _nat(self, name: str, spec: VpcSpec, project: str) -> gcp.compute.RouterNat:
+        """Cloud NAT for the subnet, the nodes' only way out, on a router of its own."""
+        child = pulumi.ResourceOptions(parent=self)
+        router = gcp.compute.Router(
+            f"{name}-router", name=f"{spec.network_name}-router", project=project,
+            region=spec.region, network=self.network.id, opts=child)
+        return gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=naming.nat_name(spec.network_name),
+            project=project,
+            region=spec.region,
+            router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+            subnetworks=[gcp.compute.RouterNatSubnetworkArgs(
+                name=self.subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"])],
+            # Training nodes open many connections (image pulls, datasets): allocate ports on
+            # demand instead of a fixed 64 per VM, which is what exhausts NAT first.
+            enable_dynamic_port_allocation=True,
+            enable_endpoint_independent_mapping=False,
+            min_ports_per_vm=64,
+            max_ports_per_vm=16384,
+            log_config=gcp.compute.RouterNatLogConfigArgs(
+                enable=True, filter=spec.config.nat_log_filter),
+            opts=child,
+        )
+
+    def _extra_networks(self, name: str, spec: VpcSpec,
+                        project: str) -> dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]]:
         """The GPUDirect VPCs: jumbo MTU, no internet route needed, internal traffic allowed.
 
         RoCE VPCs take Google's RDMA network profile of their zone and carry no firewall rules
         (the profile does not support them). https://cloud.google.com/vpc/docs/rdma-network-profiles
         """
+        child = pulumi.ResourceOptions(parent=self)
         networks: dict[str, gcp.compute.Network] = {}
         out: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]] = {}
         for extra in spec.extra_networks:
@@ -166,9 +176,7 @@ class VpcFabric(pulumi.ComponentResource):
                     gcp.compute.Firewall(
                         f"{name}-{extra.vpc}-internal", name=f"{spec.network_name}-{extra.vpc}-internal",
                         project=project, network=vpc.id, direction="INGRESS", priority=1000,
-                        allows=[gcp.compute.FirewallAllowArgs(protocol="tcp"),
-                                gcp.compute.FirewallAllowArgs(protocol="udp"),
-                                gcp.compute.FirewallAllowArgs(protocol="icmp")],
+                        allows=[gcp.compute.FirewallAllowArgs(protocol=p) for p in ("tcp", "udp", "icmp")],
                         source_ranges=[e.cidr for e in spec.extra_networks if e.vpc == extra.vpc],
                         log_config=gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
                         description="GPU-to-GPU traffic between nodes", opts=child)
@@ -176,15 +184,15 @@ class VpcFabric(pulumi.ComponentResource):
                 f"{name}-{extra.subnet}", name=f"{spec.network_name}-{extra.subnet}", project=project,
                 region=spec.region, network=vpc.id, ip_cidr_range=extra.cidr,
                 private_ip_google_access=True,
-                log_config=None if extra.roce_zone else gcp.compute.SubnetworkLogConfigArgs(
-                    aggregation_interval="INTERVAL_5_SEC", flow_sampling=spec.flow_logs_sampling,
-                    metadata="INCLUDE_ALL_METADATA"),
+                log_config=None if extra.roce_zone else flow_logs(spec.config.flow_logs_sampling),
                 opts=child)
             out[extra.subnet] = (vpc.name, subnet.name)
         return out
 
     def _firewalls(self, name: str, spec: VpcSpec, plan: NetworkPlan, project: str,
                    child: pulumi.ResourceOptions) -> None:
+        """The ingress baseline: deny everything at the lowest priority but one, then allow the
+        fabric's own nodes and pods, Google's health checkers and, if asked, SSH through IAP."""
         net = spec.network_name
         logged = gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA")
         gcp.compute.Firewall(
@@ -228,7 +236,7 @@ class VpcFabric(pulumi.ComponentResource):
             description="Google Cloud load balancer health checks",
             opts=child,
         )
-        if spec.iap_ssh:
+        if spec.config.iap_ssh:
             gcp.compute.Firewall(
                 f"{name}-allow-iap-ssh",
                 name=f"{net}-allow-iap-ssh",

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import pulumi
 import pulumi_gcp as gcp
 
+from infra.errors import AidcError
+
 # What the foundation layers call; later layers add theirs through `extra`.
 BASE_APIS = (
     "cloudkms.googleapis.com",
@@ -41,8 +43,17 @@ class ProjectServices(pulumi.ComponentResource):
             )
             for api in wanted
         }
-        self.register_outputs({"services": sorted(self.services)})
+        self.register_outputs({"services": self.services})
 
     def enabled(self, *apis: str) -> list[pulumi.Resource]:
-        """The Service resources for these APIs, to put in a child's `depends_on`."""
-        return [self.services[a] for a in apis if a in self.services]
+        """The Service resources for these APIs, to put in a child's `depends_on`.
+
+        Asking for an API this component does not enable is an error, not an empty answer: the
+        dependent would otherwise race the API's enablement on the first `pulumi up`.
+        """
+        missing = [a for a in apis if a not in self.services]
+        if missing:
+            raise AidcError(f"{', '.join(missing)} is not enabled by this ProjectServices, which "
+                            f"manages {', '.join(self.services)}; add it to `extra`",
+                            field="apis")
+        return [self.services[a] for a in apis]

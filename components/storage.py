@@ -9,33 +9,32 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from infra.config.base import Spec
-
-from infra.config.storage import ACCESS_LOGS_PURPOSE, VERSIONED_BY_DEFAULT, BucketSpec
-from policies.protocol import CLASSIFICATION_LABEL, CLASSIFICATIONS
+from infra.config.storage import ACCESS_LOGS_PURPOSE, BucketSpec, StorageConfig
+from policies.protocol import CLASSIFICATION_LABEL
 
 SECONDS_PER_DAY = 86400
 # Cloud Storage writes usage logs as this group; it needs objectCreator on the log bucket.
 # https://cloud.google.com/storage/docs/access-logs#delivery
 STORAGE_ANALYTICS = "group:cloud-storage-analytics@google.com"
-LOGGED_FROM = "confidential"  # classifications at or above this get usage logs
+# The access-log bucket itself: internal, logs kept a year.
+ACCESS_LOG_SPEC = BucketSpec(classification="internal",
+                             lifecycle=[{"action": "Delete", "age_days": 365}])
 
 
 class BucketsSpec(Spec):
-    location: str
-    environment: str
+    """`config` is the stack's `aidc:storage` section (buckets by purpose, location, data access
+    logs); `bucket_names` the cloud name of each purpose (`infra.gcp.naming.bucket_name`), and
+    `access_log_bucket` the usage-log bucket's, needed when a bucket is `usage_logged`."""
+
+    config: StorageConfig
+    region: str = Field(description="Where the buckets live unless config.location says.")
     bucket_names: dict[str, str]
-    buckets: dict[str, BucketSpec]
     access_log_bucket: str | None = None
-    data_access_logs: bool = False
     protect: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
 
 
-def _is_versioned(purpose: str, spec: BucketSpec) -> bool:
-    return spec.versioning if spec.versioning is not None else purpose in VERSIONED_BY_DEFAULT
-
-
-def _lifecycle(spec: BucketSpec, versioned: bool) -> list[gcp.storage.BucketLifecycleRuleArgs]:
+def lifecycle_rules(spec: BucketSpec, versioned: bool) -> list[gcp.storage.BucketLifecycleRuleArgs]:
     rules = [gcp.storage.BucketLifecycleRuleArgs(
         # Multi-part uploads that never finished still cost storage.
         action=gcp.storage.BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
@@ -55,10 +54,6 @@ def _lifecycle(spec: BucketSpec, versioned: bool) -> list[gcp.storage.BucketLife
                 age=rule.age_days, with_state="ARCHIVED" if rule.noncurrent_only else "ANY"),
         ))
     return rules
-
-
-def needs_access_logs(spec: BucketSpec) -> bool:
-    return CLASSIFICATIONS.index(spec.classification) >= CLASSIFICATIONS.index(LOGGED_FROM)
 
 
 class DataBuckets(pulumi.ComponentResource):
@@ -83,10 +78,8 @@ class DataBuckets(pulumi.ComponentResource):
         self.buckets = {}
         log_bucket = None
         if spec.access_log_bucket:
-            log_spec = BucketSpec(classification="internal", lifecycle=[
-                {"action": "Delete", "age_days": 365}])
-            log_bucket = self._bucket(name, ACCESS_LOGS_PURPOSE, spec.access_log_bucket, log_spec,
-                                      spec, project, kms_key_id, key_grants, None)
+            log_bucket = self._bucket(name, ACCESS_LOGS_PURPOSE, spec.access_log_bucket,
+                                      ACCESS_LOG_SPEC, spec, project, kms_key_id, key_grants, None)
             gcp.storage.BucketIAMMember(
                 f"{name}-{ACCESS_LOGS_PURPOSE}-writer",
                 bucket=log_bucket.name,
@@ -94,11 +87,11 @@ class DataBuckets(pulumi.ComponentResource):
                 member=STORAGE_ANALYTICS,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        for purpose, bucket_spec in spec.buckets.items():
-            logs_to = log_bucket.name if log_bucket is not None and needs_access_logs(bucket_spec) else None
+        for purpose, bucket_spec in spec.config.buckets.items():
+            logs_to = log_bucket.name if log_bucket is not None and bucket_spec.usage_logged else None
             self._bucket(name, purpose, spec.bucket_names[purpose], bucket_spec, spec, project,
                          kms_key_id, key_grants, logs_to)
-        if spec.data_access_logs:
+        if spec.config.data_access_logs:
             # Project-wide for the service: GCS has no per-bucket data access audit logs.
             gcp.projects.IAMAuditConfig(
                 f"{name}-data-access-logs",
@@ -109,7 +102,7 @@ class DataBuckets(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.names = {p: b.name for p, b in self.buckets.items()}
-        self.register_outputs({"buckets": self.names})
+        self.register_outputs({"buckets": self.buckets, "names": self.names})
 
     def grant(self, purpose: str, role: str, member: pulumi.Input[str], *,
               who: str) -> gcp.storage.BucketIAMMember:
@@ -122,12 +115,12 @@ class DataBuckets(pulumi.ComponentResource):
                 spec: BucketsSpec, project: str, kms_key_id: pulumi.Input[str],
                 key_grants: Sequence[pulumi.Resource],
                 logs_to: pulumi.Input[str] | None) -> gcp.storage.Bucket:
-        versioned = _is_versioned(purpose, bucket)
+        versioned = bucket.versioned(purpose)
         resource = gcp.storage.Bucket(
             f"{name}-{purpose}",
             name=bucket_name,
             project=project,
-            location=spec.location,
+            location=spec.config.bucket_location(spec.region),
             storage_class=bucket.storage_class,
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
@@ -138,7 +131,7 @@ class DataBuckets(pulumi.ComponentResource):
             retention_policy=(gcp.storage.BucketRetentionPolicyArgs(
                 retention_period=str(bucket.retention_days * SECONDS_PER_DAY))
                 if bucket.retention_days else None),
-            lifecycle_rules=_lifecycle(bucket, versioned),
+            lifecycle_rules=lifecycle_rules(bucket, versioned),
             logging=gcp.storage.BucketLoggingArgs(log_bucket=logs_to) if logs_to is not None else None,
             labels={**spec.labels, **bucket.labels, "purpose": purpose,
                     CLASSIFICATION_LABEL: bucket.classification},

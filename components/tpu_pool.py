@@ -8,11 +8,10 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from components.cluster import CLOUD_PLATFORM, gke_metadata, secure_boot
-from components.node_config import capacity_settings
-from infra.catalog.tpu import tpu_generation
-from infra.config.compute import TpuPoolConfig
+from components.node_config import NodeHardening, capacity_settings
+from infra.catalog.tpu import TpuSlice, tpu_generation
 from infra.config.base import Spec
+from infra.config.compute import TpuPoolConfig
 
 TPU_RESOURCE = "google.com/tpu"
 
@@ -25,12 +24,30 @@ class TpuPoolSpec(Spec):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
+def needs_workload_policy(tpu: TpuSlice) -> bool:
+    """Ironwood (TPU7x) multi-host slices take their topology from a HIGH_THROUGHPUT workload
+    policy (`--placement-policy`), not from `--tpu-topology`."""
+    return tpu.multi_host and tpu_generation(tpu.generation).multi_host_workload_policy
+
+
+def placement(tpu: TpuSlice, workload_policy: gcp.compute.ResourcePolicy | None,
+              ) -> gcp.container.NodePoolPlacementPolicyArgs | None:
+    """A multi-host slice is COMPACT and names its topology (directly or through the workload
+    policy); a single-host slice never sets a topology (GKE rejects it)."""
+    if not tpu.multi_host:
+        return None
+    if workload_policy is not None:
+        return gcp.container.NodePoolPlacementPolicyArgs(
+            type="COMPACT", policy_name=workload_policy.name)
+    return gcp.container.NodePoolPlacementPolicyArgs(type="COMPACT", tpu_topology=tpu.topology)
+
+
 class TpuNodePool(pulumi.ComponentResource):
     """A multi-host slice is one node pool of exactly `hosts` VMs in one zone with a COMPACT
     placement policy naming the topology (Ironwood, TPU7x: a COMPACT placement referencing a
-    child HIGH_THROUGHPUT workload policy that carries the topology); GKE creates and scales it atomically, so its per-zone
-    node limits equal the slice. A single-host slice never sets a topology (GKE rejects it).
-    TPU VMs get the same hardening as every node: CMEK boot disk, secure boot, GKE metadata.
+    child HIGH_THROUGHPUT workload policy that carries the topology); GKE creates and scales it
+    atomically, so its per-zone node limits equal the slice (0 or all of it). A single-host
+    slice autoscales up to `max_nodes`. TPU VMs are hardened as every node (`NodeHardening`).
     """
 
     node_pools: list[gcp.container.NodePool]
@@ -48,71 +65,46 @@ class TpuNodePool(pulumi.ComponentResource):
         cfg = spec.config
         tpu = cfg.slice()
         capacity = capacity_settings(cfg.capacity, cfg.reservation_name)
-        self.workload_policy = None
-        if tpu.multi_host:
-            # A slice is all or nothing: per-zone min/max are 0 or the whole slice.
-            scaling = gcp.container.NodePoolAutoscalingArgs(
-                min_node_count=cfg.min_nodes, max_node_count=tpu.hosts,
-                location_policy="ANY" if capacity.location_policy == "ANY" else None)
-            if tpu_generation(tpu.generation).multi_host_workload_policy:
-                # TPU7x takes the topology from a workload policy (`--placement-policy`), not
-                # `--tpu-topology`.
-                self.workload_policy = gcp.compute.ResourcePolicy(
-                    f"{name}-workload-policy",
-                    project=project,
-                    region=spec.location,
-                    workload_policy=gcp.compute.ResourcePolicyWorkloadPolicyArgs(
-                        type="HIGH_THROUGHPUT", accelerator_topology=tpu.topology),
-                    opts=pulumi.ResourceOptions(parent=self))
-                placement = gcp.container.NodePoolPlacementPolicyArgs(
-                    type="COMPACT", policy_name=self.workload_policy.name)
-            else:
-                placement = gcp.container.NodePoolPlacementPolicyArgs(
-                    type="COMPACT", tpu_topology=tpu.topology)
-        else:
-            scaling = gcp.container.NodePoolAutoscalingArgs(
-                min_node_count=cfg.min_nodes, max_node_count=cfg.max_nodes or 1,
-                location_policy="ANY" if capacity.location_policy == "ANY" else None)
-            placement = None
-        self.node_pools = []
-        for index in range(cfg.slices):
-            suffix = f"-{index}" if cfg.slices > 1 else ""
-            self.node_pools.append(gcp.container.NodePool(
-                f"{name}-slice{index}",
-                name=f"{spec.pool_name}{suffix}",
-                project=project,
-                cluster=cluster_id,
-                location=spec.location,
-                node_locations=[spec.zone],
-                initial_node_count=cfg.min_nodes,
-                autoscaling=scaling,
-                placement_policy=placement,
-                management=gcp.container.NodePoolManagementArgs(
-                    auto_repair=cfg.auto_repair, auto_upgrade=True),
-                upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
-                    strategy="SURGE", max_surge=0, max_unavailable=1),
-                network_config=gcp.container.NodePoolNetworkConfigArgs(enable_private_nodes=True),
-                node_config=gcp.container.NodePoolNodeConfigArgs(
-                    machine_type=tpu.machine_type,
-                    service_account=node_service_account,
-                    oauth_scopes=[CLOUD_PLATFORM],
-                    boot_disk_kms_key=boot_disk_kms_key,
-                    image_type="COS_CONTAINERD",
-                    metadata={"disable-legacy-endpoints": "true"},
-                    shielded_instance_config=secure_boot(),
-                    workload_metadata_config=gke_metadata(),
-                    gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True),
-                    labels={**spec.labels, **cfg.labels},
-                    resource_labels=spec.labels,
-                    **capacity.node_config,
-                ),
-                **capacity.pool,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
-            ))
+        node = NodeHardening(node_service_account, boot_disk_kms_key)
+        self.workload_policy = gcp.compute.ResourcePolicy(
+            f"{name}-workload-policy",
+            project=project,
+            region=spec.location,
+            workload_policy=gcp.compute.ResourcePolicyWorkloadPolicyArgs(
+                type="HIGH_THROUGHPUT", accelerator_topology=tpu.topology),
+            opts=pulumi.ResourceOptions(parent=self)) if needs_workload_policy(tpu) else None
+        self.node_pools = [gcp.container.NodePool(
+            f"{name}-slice{index}",
+            name=f"{spec.pool_name}-{index}" if cfg.slices > 1 else spec.pool_name,
+            project=project,
+            cluster=cluster_id,
+            location=spec.location,
+            node_locations=[spec.zone],
+            initial_node_count=cfg.min_nodes,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                min_node_count=cfg.min_nodes, max_node_count=cfg.max_nodes_per_slice,
+                location_policy="ANY" if capacity.location_policy == "ANY" else None),
+            placement_policy=placement(tpu, self.workload_policy),
+            management=gcp.container.NodePoolManagementArgs(
+                auto_repair=cfg.auto_repair, auto_upgrade=True),
+            upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
+                strategy="SURGE", max_surge=0, max_unavailable=1),
+            queued_provisioning=capacity.queued_provisioning_args(),
+            network_config=gcp.container.NodePoolNetworkConfigArgs(enable_private_nodes=True),
+            node_config=node.pool_node_config(
+                machine_type=tpu.machine_type,
+                labels={**spec.labels, **cfg.labels},
+                resource_labels=spec.labels,
+                capacity=capacity,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+        ) for index in range(cfg.slices)]
         self.chips_per_slice = tpu.chips
         self.total_chips = tpu.chips * cfg.slices
         self.node_selector = {"cloud.google.com/gke-tpu-accelerator": tpu.accelerator_label,
                               "cloud.google.com/gke-tpu-topology": tpu.topology}
-        self.register_outputs({"node_pools": [p.name for p in self.node_pools],
+        self.register_outputs({"node_pools": self.node_pools,
+                               "workload_policy": self.workload_policy,
                                "chips_per_slice": self.chips_per_slice,
-                               "total_chips": self.total_chips})
+                               "total_chips": self.total_chips,
+                               "node_selector": self.node_selector})

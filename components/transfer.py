@@ -101,7 +101,6 @@ class DatasetTransfer(pulumi.ComponentResource):
         conditions = (gcp.storage.TransferJobTransferSpecObjectConditionsArgs(
             include_prefixes=include or None, exclude_prefixes=exclude or None)
             if include or exclude else None)
-        last_day = spec.last_day()
         self.job = gcp.storage.TransferJob(
             f"{name}-job",
             project=project,
@@ -119,13 +118,7 @@ class DatasetTransfer(pulumi.ComponentResource):
                     overwrite_when=spec.overwrite_when,
                 ),
             ),
-            schedule=gcp.storage.TransferJobScheduleArgs(
-                schedule_start_date=gcp.storage.TransferJobScheduleScheduleStartDateArgs(
-                    **_date(spec.start_date)),
-                schedule_end_date=(gcp.storage.TransferJobScheduleScheduleEndDateArgs(
-                    **_date(last_day)) if last_day is not None else None),
-                repeat_interval=spec.repeat_interval(),
-            ),
+            schedule=self._schedule(spec),
             logging_config=gcp.storage.TransferJobLoggingConfigArgs(
                 log_actions=LOG_ACTIONS, log_action_states=LOG_ACTION_STATES),
             notification_config=notification,
@@ -133,11 +126,22 @@ class DatasetTransfer(pulumi.ComponentResource):
         )
         self.job_name = self.job.name
         self.register_outputs({
-            "job_name": self.job_name,
-            "agent_email": self.agent_email,
-            "agent_subject_id": self.agent_subject_id,
-            "topic": self.topic.id if self.topic is not None else None,
+            "job": self.job, "job_name": self.job_name, "topic": self.topic,
+            "grants": self.grants, "agent_email": self.agent_email,
+            "agent_member": self.agent_member, "agent_subject_id": self.agent_subject_id,
         })
+
+    @staticmethod
+    def _schedule(spec: TransferConfig) -> gcp.storage.TransferJobScheduleArgs:
+        """From the start date, once (ending that day) or repeating until the end date."""
+        last_day = spec.last_day()
+        return gcp.storage.TransferJobScheduleArgs(
+            schedule_start_date=gcp.storage.TransferJobScheduleScheduleStartDateArgs(
+                **_date(spec.start_date)),
+            schedule_end_date=(gcp.storage.TransferJobScheduleScheduleEndDateArgs(
+                **_date(last_day)) if last_day is not None else None),
+            repeat_interval=spec.repeat_interval(),
+        )
 
     @staticmethod
     def _source(spec: TransferConfig) -> gcp.storage.TransferJobTransferSpecAwsS3DataSourceArgs:

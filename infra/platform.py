@@ -6,6 +6,8 @@ derived from their config, and pass the outputs of one as the wiring of the next
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -15,14 +17,15 @@ from components.gpu_pool import GpuNodePool, GpuPoolSpec
 from components.kms import KmsKeys, KmsSpec
 from components.network import PODS_RANGE, SERVICES_RANGE, ExtraNetSpec, VpcFabric, VpcSpec
 from components.services import ProjectServices
-from components.storage import ACCESS_LOGS_PURPOSE, BucketsSpec, DataBuckets, needs_access_logs
+from components.storage import BucketsSpec, DataBuckets
+from components.monitoring.alerts import MonitoredResources
 from components.monitoring.stack import MonitoringStack
 from components.tpu_pool import TpuNodePool, TpuPoolSpec
 from components.transfer import DatasetTransfer
 from infra.gcp import naming
-from infra.catalog.filestore import filestore_tier
 from infra.config.platform import PlatformConfig
 from policies.protocol import CLASSIFICATION_LABEL
+from infra.config.storage import ACCESS_LOGS_PURPOSE
 from infra.config.transfers import topic_name
 from infra.gcp.netplan import NetworkPlan
 
@@ -40,28 +43,19 @@ class Platform:
         labels = cfg.resource_labels()
         prefix = cfg.name_prefix
 
-        apis = list(cfg.apis) + (["container.googleapis.com"] if cfg.cluster else [])
-        if cfg.transfers:
-            apis.append("storagetransfer.googleapis.com")
-        if any(t.notify for t in cfg.transfers.values()):
-            apis.append("pubsub.googleapis.com")
-        self.services = ProjectServices("apis", project=cfg.project, extra=apis)
+        self.services = ProjectServices("apis", project=cfg.project, extra=cfg.service_apis())
         self.kms = KmsKeys(
             "kms",
-            KmsSpec(key_ring=f"{cfg.encryption.key_ring}-{cfg.environment}", location=cfg.region,
-                    protection_level=cfg.encryption.protection_level,
-                    rotation_days=cfg.encryption.rotation_days,
-                    destroy_scheduled_days=cfg.encryption.destroy_scheduled_days,
+            KmsSpec(key_ring=naming.key_ring_id(cfg.encryption.key_ring, cfg.environment),
+                    location=cfg.region, config=cfg.encryption,
                     labels={**labels, CLASSIFICATION_LABEL: cfg.highest_classification}),
             project=cfg.project,
             depends_on=self.services.enabled("cloudkms.googleapis.com"),
         )
         self.network = VpcFabric(
             "net",
-            VpcSpec(network_name=prefix, region=cfg.region,
-                    flow_logs_sampling=cfg.network.flow_logs_sampling,
-                    nat_log_filter=cfg.network.nat_log_filter, iap_ssh=cfg.network.iap_ssh,
-                    extra_networks=gpudirect_networks(cfg, plan), labels=labels),
+            VpcSpec(network_name=prefix, region=cfg.region, config=cfg.network,
+                    extra_networks=gpudirect_networks(cfg, plan)),
             plan,
             project=cfg.project,
             depends_on=self.services.enabled("compute.googleapis.com",
@@ -77,20 +71,18 @@ class Platform:
         self._export()
 
     def _buckets(self, cfg: PlatformConfig, labels: dict[str, str]) -> DataBuckets | None:
-        buckets = cfg.storage.buckets
-        if not buckets:
+        storage = cfg.storage
+        if not storage.buckets:
             return None
-        logged = any(needs_access_logs(b) for b in buckets.values())
         return DataBuckets(
             "data",
             BucketsSpec(
-                location=cfg.storage.location or cfg.region,
-                environment=cfg.environment,
-                bucket_names={p: naming.bucket_name(cfg.project, cfg.environment, p) for p in buckets},
-                buckets=buckets,
+                config=storage,
+                region=cfg.region,
+                bucket_names={p: naming.bucket_name(cfg.project, cfg.environment, p)
+                              for p in storage.buckets},
                 access_log_bucket=(naming.bucket_name(cfg.project, cfg.environment, ACCESS_LOGS_PURPOSE)
-                                   if logged else None),
-                data_access_logs=cfg.storage.data_access_logs,
+                                   if storage.usage_logged else None),
                 protect=cfg.is_production,
                 labels=labels,
             ),
@@ -104,15 +96,11 @@ class Platform:
         fs = cfg.storage.filestore
         if fs is None:
             return None
-        tier = filestore_tier(fs.tier)
-        location = cfg.region if tier.location_kind == "region" else (fs.zone or cfg.zones[0])
         return FilestoreShare(
             "share",
-            FilestoreSpec(instance_name=f"{cfg.name_prefix}-{fs.name}", tier=fs.tier,
-                          capacity_gib=fs.capacity_gib, share_name=fs.share_name,
-                          location=location, export_ranges=(str(plan.subnet), str(plan.pods)),
-                          classification=fs.classification, cmek=fs.cmek,
-                          labels={**labels, **fs.labels}),
+            FilestoreSpec(config=fs, instance_name=naming.filestore_instance_name(cfg.name_prefix, fs.name),
+                          location=fs.location(cfg.region, cfg.zones),
+                          export_ranges=(str(plan.subnet), str(plan.pods)), labels=labels),
             project=cfg.project,
             network=self.network.network.name,  # same-project VPC: Filestore takes its name
             reserved_ip_range=self.network.psa_range.name,
@@ -127,7 +115,8 @@ class Platform:
         prefix = cfg.name_prefix
         cluster = GkeCluster(
             "gke",
-            ClusterSpec(name=f"{prefix}-{cfg.cluster.name}", region=cfg.region, config=cfg.cluster,
+            ClusterSpec(name=naming.cluster_name(prefix, cfg.cluster.name), region=cfg.region,
+                        config=cfg.cluster,
                         node_sa_id=naming.service_account_id(prefix, "nodes"),
                         workload_sa_id=naming.service_account_id(prefix, "workloads"),
                         deletion_protection=cfg.is_production,
@@ -153,8 +142,9 @@ class Platform:
     def _gpu_pools(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, GpuNodePool]:
         assert self.cluster is not None or not cfg.gpu_pools
         pools = {}
+        nic_subnets = cfg.gpudirect_subnets()
         for name, pool in cfg.gpu_pools.items():
-            networks = [self.network.extra_subnets[s] for s in gpudirect_subnet_names(cfg, name)]
+            networks = [self.network.extra_subnets[nic.name] for nic in nic_subnets.get(name, ())]
             pools[name] = GpuNodePool(
                 f"gpu-{name}",
                 GpuPoolSpec(pool_name=name, location=cfg.region, zones=pool.zones or cfg.zones,
@@ -194,8 +184,7 @@ class Platform:
                 sink_bucket=self.buckets.buckets[spec.sink_bucket].name,
                 grant_key=lambda n, m: self.kms.grant(n, "storage", m),
                 topic_name=topic_name(cfg.name_prefix, job), labels=labels,
-                depends_on=self.services.enabled("storagetransfer.googleapis.com",
-                                                 "pubsub.googleapis.com"))
+                depends_on=self.services.enabled(*spec.apis()))
         return jobs
 
     def _monitoring(self, cfg: PlatformConfig, labels: dict[str, str]) -> MonitoringStack | None:
@@ -207,14 +196,11 @@ class Platform:
             provider = k8s.Provider("gke-k8s", kubeconfig=self.cluster.kubeconfig,
                                     opts=pulumi.ResourceOptions(parent=self.cluster))
         return MonitoringStack(
-            "monitoring", cfg.monitoring, project=cfg.project,
-            cluster_name=self.cluster.name if self.cluster else None,
-            gpu_pools=list(cfg.gpu_pools), tpu_pools=list(cfg.tpu_pools),
-            filestore_instance=self.filestore.instance.name if self.filestore else None,
-            kms_key_ids=self.kms.key_ids, nat_name=self.network.nat.name,
-            k8s_provider=provider,
+            "monitoring", cfg.monitoring, monitored_resources(cfg, self.kms.keys),
+            project=cfg.project,
+            name_prefix=cfg.name_prefix, k8s_provider=provider,
             gke_managed_dcgm=True,  # GkeCluster enables GKE's DCGM metrics component
-            name_prefix=cfg.name_prefix, labels=labels,
+            labels=labels,
             depends_on=self.services.enabled("monitoring.googleapis.com", "logging.googleapis.com"))
 
     def _export(self) -> None:
@@ -239,24 +225,27 @@ class Platform:
                                                "node_selector": tpu.node_selector})
 
 
-def gpudirect_subnet_names(cfg: PlatformConfig, pool: str) -> list[str]:
-    """The pool's extra NIC subnets in attachment order: gVNIC networks, then GPU NICs."""
-    subnets = cfg.gpudirect_subnets()
-    return ([s for s in subnets if s.startswith(f"{pool}-gvnic")]
-            + [s for s in subnets if s.startswith(f"{pool}-gpu")])
-
-
 def gpudirect_networks(cfg: PlatformConfig, plan: NetworkPlan) -> tuple[ExtraNetSpec, ...]:
     """One VPC per TCPX/TCPXO NIC or gVNIC network; one RoCE VPC holding all RDMA subnets."""
     out = []
-    for name, pool in cfg.gpu_pools.items():
-        profile = pool.resolved().profile
-        if not pool.uses_gpudirect or profile is None:
-            continue
+    for name, nics in cfg.gpudirect_subnets().items():
+        pool = cfg.gpu_pools[name]
+        mtu = pool.resolved().profile.mtu  # type: ignore[union-attr]  # nics imply a profile
         zone = (pool.zones or cfg.zones)[0]
-        for subnet in gpudirect_subnet_names(cfg, name):
-            roce = profile.roce and "-gpu" in subnet
-            out.append(ExtraNetSpec(vpc=f"{name}-roce" if roce else subnet, subnet=subnet,
-                                    cidr=str(plan.extra_subnets[subnet]), mtu=profile.mtu,
-                                    roce_zone=zone if roce else None))
+        out.extend(ExtraNetSpec(vpc=nic.vpc, subnet=nic.name, cidr=str(plan.extra_subnets[nic.name]),
+                                mtu=mtu, roce_zone=zone if nic.kind == "rdma" else None)
+                   for nic in nics)
     return tuple(out)
+
+
+def monitored_resources(cfg: PlatformConfig, key_purposes: Iterable[str]) -> MonitoredResources:
+    """What the stack's monitoring watches, by the cloud names its components are given (the
+    same `infra.gcp.naming` functions), so every alert is known before anything is created."""
+    fs = cfg.storage.filestore
+    ring = naming.key_ring_id(cfg.encryption.key_ring, cfg.environment)
+    return MonitoredResources(
+        cluster=naming.cluster_name(cfg.name_prefix, cfg.cluster.name) if cfg.cluster else None,
+        gpu_pools=tuple(cfg.gpu_pools), tpu_pools=tuple(cfg.tpu_pools),
+        filestore_instance=naming.filestore_instance_name(cfg.name_prefix, fs.name) if fs else None,
+        nat_name=naming.nat_name(cfg.name_prefix),
+        kms_keys={p: naming.crypto_key_id(cfg.project, cfg.region, ring, p) for p in key_purposes})

@@ -46,6 +46,19 @@ BASE_STACK: dict[str, Any] = {
 }
 
 
+# Wiring for a component built alone: what the cluster and the keys would hand it.
+CLUSTER_ID = f"projects/{PROJECT}/locations/{REGION}/clusters/aidc-test-ai"
+NODE_SA = f"aidc-test-nodes@{PROJECT}.iam.gserviceaccount.com"
+KEY_RING_ID = f"projects/{PROJECT}/locations/{REGION}/keyRings/aidc-test"
+DISKS_KEY = f"{KEY_RING_ID}/cryptoKeys/disks"
+GKE_KEY = f"{KEY_RING_ID}/cryptoKeys/gke"
+
+
+def stack_config(env: str) -> dict[str, Any]:
+    """The flat config (`gcp:*`, `aidc:*` keys) of a shipped stack file."""
+    return yaml.safe_load((STACKS_DIR / f"Pulumi.{env}.yaml").read_text())["config"]
+
+
 def base_stack(**changes: Any) -> dict[str, Any]:
     """A deep copy of BASE_STACK with top-level keys replaced (value None removes the key)."""
     flat = copy.deepcopy(BASE_STACK)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from infra.errors import AidcError
@@ -146,19 +146,50 @@ class AlertDef:
         return [c.query for c in self.conditions if isinstance(c, PromQLCondition)]
 
 
-@dataclass(frozen=True)
-class AlertContext:
-    """The wiring an alert needs, resolved to plain strings (the component resolves Outputs)."""
+@dataclass(frozen=True, kw_only=True)
+class MonitoredResources:
+    """What alerts and dashboards watch, by cloud name: the cluster, its node pools, the
+    Filestore instance, the Cloud NAT gateway and the KMS keys (purpose -> key resource name).
+    Omitted ones are not watched.
 
-    project: str
-    name_prefix: str = "aidc"
-    mode: Mode = "managed"
+    Plain strings, never Pulumi Outputs: the names are computed from config
+    (`infra.gcp.naming`), so every alert is built once, and checked, before anything exists.
+    """
+
     cluster: str | None = None
     gpu_pools: tuple[str, ...] = ()
     tpu_pools: tuple[str, ...] = ()
     filestore_instance: str | None = None
     nat_name: str | None = None
     kms_keys: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gpu_pools", tuple(self.gpu_pools))
+        object.__setattr__(self, "tpu_pools", tuple(self.tpu_pools))
+        named = {"cluster": self.cluster, "filestore_instance": self.filestore_instance,
+                 "nat_name": self.nat_name, **{f"gpu_pools[{i}]": p for i, p in enumerate(self.gpu_pools)},
+                 **{f"tpu_pools[{i}]": p for i, p in enumerate(self.tpu_pools)},
+                 **{f"kms_keys.{k}": v for k, v in self.kms_keys.items()}}
+        for where, value in named.items():
+            if value is not None and not isinstance(value, str):
+                raise AidcError(f"{type(value).__name__} given; monitored resources are named by "
+                                "plain strings (cloud names computed from config, see "
+                                "infra.gcp.naming), not by Pulumi Outputs", field=where)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertContext(MonitoredResources):
+    """The watched resources plus what names and shapes the alerts: project, name prefix, mode."""
+
+    project: str
+    name_prefix: str = "aidc"
+    mode: Mode = "managed"
+
+    @classmethod
+    def of(cls, watched: MonitoredResources, *, project: str, name_prefix: str,
+           mode: Mode) -> AlertContext:
+        return cls(project=project, name_prefix=name_prefix, mode=mode,
+                   **{f.name: getattr(watched, f.name) for f in fields(MonitoredResources)})
 
     @property
     def dcgm_in_cloud_monitoring(self) -> bool:

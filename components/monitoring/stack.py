@@ -19,13 +19,16 @@ Everything that decides *what* is monitored lives in pure functions beside this 
   cluster's `monitoringConfig` enables the DCGM component (default for clusters created at
   1.32.1-gke.1357000 or later), https://cloud.google.com/kubernetes-engine/docs/how-to/dcgm-metrics.
 
-All validation (PromQL syntax, dashboard schema, Kubernetes schema of `kubernetes_version`, the
-mode/DCGM combination) runs before the component registers anything: bad input creates nothing.
+What is watched is named by plain strings (`MonitoredResources`), so each alert, dashboard and
+manifest is built once (`monitoring_definitions`) and validated (PromQL syntax, dashboard
+schema, Kubernetes schema of `kubernetes_version`, the mode/DCGM combination) before the
+component registers anything: bad input creates nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -34,12 +37,12 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from infra.errors import AidcError
 from components.monitoring import k8s as manifests_mod
 from components.monitoring.alerts import (
     AlertContext,
     AlertDef,
     LogMatchCondition,
+    MonitoredResources,
     PromQLCondition,
     ThresholdCondition,
     all_promql,
@@ -47,6 +50,8 @@ from components.monitoring.alerts import (
     cloud_monitoring_alerts,
     prometheus_rule_alerts,
 )
+from components.monitoring.dashboards import Dashboard, build_dashboards
+from components.monitoring.k8s import DEFAULT_KUBERNETES_VERSION
 from infra.config.monitoring import (
     KUBE_PROMETHEUS_STACK_CHART,
     EmailChannel,
@@ -55,20 +60,92 @@ from infra.config.monitoring import (
     SlackChannel,
     WebhookChannel,
 )
-from components.monitoring.dashboards import build_dashboards
-from components.monitoring.k8s import DEFAULT_KUBERNETES_VERSION
+from infra.errors import AidcError
 
 PROMETHEUS_RELEASE_NAME = "kube-prometheus"
-_PLACEHOLDER = "aidc-unresolved"
 
 
-def _instance_name(value: str) -> str:
-    """A Filestore instance's name from its name or its id (projects/.../instances/NAME)."""
-    return value.rstrip("/").rsplit("/", 1)[-1]
+@dataclass(frozen=True)
+class MonitoringDefinitions:
+    """What a MonitoringStack registers, as checked data: the alerts Cloud Monitoring evaluates,
+    the dashboards, and the Kubernetes objects by role (none without a cluster provider)."""
+
+    alerts: list[AlertDef]
+    dashboards: list[Dashboard]
+    manifests: dict[str, dict[str, Any]]
+
+
+def monitoring_definitions(spec: MonitoringConfig, ctx: AlertContext, *, in_cluster: bool,
+                           gke_managed_dcgm: bool, kubernetes_version: str,
+                           labels: Mapping[str, str]) -> MonitoringDefinitions:
+    """Every alert, dashboard and manifest, built once and validated (PromQL syntax, dashboard
+    schema, Kubernetes schema of `kubernetes_version`, the mode/DCGM combination); raises before
+    the component registers anything."""
+    alerts = build_alerts(spec, ctx)
+    for query in all_promql(alerts):
+        try:
+            promql_parser.parse(query)
+        except ValueError as exc:
+            raise AidcError(f"monitoring: PromQL {query!r} does not parse: {exc}") from None
+    if spec.mode == "self-managed" and not in_cluster:
+        raise AidcError("monitoring.mode self-managed runs Prometheus in the cluster and needs "
+                        "a Kubernetes provider (k8s_provider) for it; pass one or use managed")
+    if ctx.gpu_pools and ctx.cluster is not None and not gke_managed_dcgm and not in_cluster:
+        raise AidcError("monitoring: the cluster does not run GKE's managed DCGM "
+                        "(gke_managed_dcgm=False) and no k8s_provider was given to deploy the "
+                        "DCGM exporter, so the GPU alerts and dashboard would have no data; "
+                        "pass k8s_provider or enable DCGM in the cluster's monitoring")
+    dashboards = build_dashboards(spec.resolved_dashboards, ctx, labels)
+    objects: dict[str, dict[str, Any]] = {}
+    if in_cluster:
+        objects = manifests_mod.manifests(spec, gke_managed_dcgm=gke_managed_dcgm,
+                                          rule_alerts=prometheus_rule_alerts(alerts, spec.mode))
+        manifests_mod.validate_objects(objects.values(), kubernetes_version)
+    return MonitoringDefinitions(cloud_monitoring_alerts(alerts, spec.mode), dashboards, objects)
+
+
+def condition(key: str, cond: Any) -> gcp.monitoring.AlertPolicyConditionArgs:
+    """One AlertDef condition as the alert policy's condition block."""
+    if isinstance(cond, PromQLCondition):
+        return gcp.monitoring.AlertPolicyConditionArgs(
+            display_name=cond.display_name,
+            condition_prometheus_query_language=(
+                gcp.monitoring.AlertPolicyConditionConditionPrometheusQueryLanguageArgs(
+                    query=cond.query,
+                    duration=f"{cond.duration_s}s",
+                    evaluation_interval=f"{cond.evaluation_interval_s}s",
+                )))
+    if isinstance(cond, ThresholdCondition):
+        return gcp.monitoring.AlertPolicyConditionArgs(
+            display_name=cond.display_name,
+            condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
+                filter=cond.filter,
+                comparison=cond.comparison,
+                threshold_value=cond.threshold,
+                duration=f"{cond.duration_s}s",
+                aggregations=[gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
+                    alignment_period=f"{cond.alignment_period_s}s",
+                    per_series_aligner=cond.per_series_aligner,
+                    cross_series_reducer=cond.cross_series_reducer,
+                    group_by_fields=list(cond.group_by_fields),
+                )],
+                trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
+            ))
+    if isinstance(cond, LogMatchCondition):
+        return gcp.monitoring.AlertPolicyConditionArgs(
+            display_name=cond.display_name,
+            condition_matched_log=gcp.monitoring.AlertPolicyConditionConditionMatchedLogArgs(
+                filter=cond.filter,
+                label_extractors=dict(cond.label_extractors) or None,
+            ))
+    raise AidcError(f"alert {key}: unknown condition type {type(cond).__name__}")
 
 
 class MonitoringStack(pulumi.ComponentResource):
     """Alerts, dashboards and in-cluster metrics for a stack's GPU and TPU fleets.
+
+    `watched` names what is monitored (plain strings, see `MonitoredResources`); `name_prefix`
+    prefixes display names and the log-based metric's id.
 
     Attributes: `channels` and `channel_names` (by channel key), `log_metrics`, `alert_policies`
     (by alert key), `dashboards` (by dashboard name), `k8s_objects` (by role), `prometheus_stack`
@@ -84,105 +161,46 @@ class MonitoringStack(pulumi.ComponentResource):
     prometheus_stack: k8s.helm.v3.Release | None
     exporter_deployed: bool
 
-    def __init__(self, name: str, spec: MonitoringConfig, *, project: str,
-                 cluster_name: pulumi.Input[str] | None,
-                 gpu_pools: Sequence[str] = (),
-                 tpu_pools: Sequence[str] = (),
-                 filestore_instance: pulumi.Input[str] | None = None,
-                 kms_key_ids: Mapping[str, pulumi.Input[str]] | None = None,
-                 nat_name: pulumi.Input[str] | None = None,
+    def __init__(self, name: str, spec: MonitoringConfig, watched: MonitoredResources, *,
+                 project: str, name_prefix: str = "aidc",
                  k8s_provider: k8s.Provider | None = None,
                  gke_managed_dcgm: bool = True,
                  kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
-                 name_prefix: str = "aidc",
                  labels: Mapping[str, str] | None = None,
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        kms_key_ids = dict(kms_key_ids or {})
         labels = dict(labels or {})
-        gpu_pools, tpu_pools = tuple(gpu_pools), tuple(tpu_pools)
-
-        # -- everything that can be wrong is checked before anything is registered ------------
-        shape = AlertContext(
-            project=project, name_prefix=name_prefix, mode=spec.mode,
-            cluster=_PLACEHOLDER if cluster_name is not None else None,
-            gpu_pools=gpu_pools, tpu_pools=tpu_pools,
-            filestore_instance=_PLACEHOLDER if filestore_instance is not None else None,
-            nat_name=_PLACEHOLDER if nat_name is not None else None,
-            kms_keys={p: f"{_PLACEHOLDER}-{p}" for p in kms_key_ids})
-        alerts = build_alerts(spec, shape)
-        for query in all_promql(alerts):
-            try:
-                promql_parser.parse(query)
-            except ValueError as exc:
-                raise AidcError(f"monitoring: PromQL {query!r} does not parse: {exc}") from None
-        if spec.mode == "self-managed" and k8s_provider is None:
-            raise AidcError("monitoring.mode self-managed runs Prometheus in the cluster and needs "
-                            "a Kubernetes provider (k8s_provider) for it; pass one or use managed")
-        if gpu_pools and cluster_name is not None and not gke_managed_dcgm and k8s_provider is None:
-            raise AidcError("monitoring: the cluster does not run GKE's managed DCGM "
-                            "(gke_managed_dcgm=False) and no k8s_provider was given to deploy the "
-                            "DCGM exporter, so the GPU alerts and dashboard would have no data; "
-                            "pass k8s_provider or enable DCGM in the cluster's monitoring")
-        build_dashboards(spec.resolved_dashboards, shape, labels)  # validates each
-        objects: dict[str, dict[str, Any]] = {}
-        if k8s_provider is not None:
-            rule_alerts = prometheus_rule_alerts(alerts, spec.mode)
-            objects = manifests_mod.manifests(spec, gke_managed_dcgm=gke_managed_dcgm,
-                                              rule_alerts=rule_alerts)
-            manifests_mod.validate_objects(objects.values(), kubernetes_version)
-            if _PLACEHOLDER in repr(objects):
-                raise AidcError("monitoring: a Kubernetes manifest depends on an unresolved value")
-
+        ctx = AlertContext.of(watched, project=project, name_prefix=name_prefix, mode=spec.mode)
+        defs = monitoring_definitions(spec, ctx, in_cluster=k8s_provider is not None,
+                                      gke_managed_dcgm=gke_managed_dcgm,
+                                      kubernetes_version=kubernetes_version, labels=labels)
         super().__init__("aidc:monitoring:MonitoringStack", name, None, opts)
         self._after = list(depends_on)  # e.g. the monitoring and logging API enablement
-
-        # -- resolved context: the same definitions with the wiring's real values -------------
-        def context(values: list[Any]) -> AlertContext:
-            cluster, filestore, nat, keys = values
-            return AlertContext(
-                project=project, name_prefix=name_prefix, mode=spec.mode,
-                cluster=cluster if cluster_name is not None else None,
-                gpu_pools=gpu_pools, tpu_pools=tpu_pools,
-                filestore_instance=_instance_name(filestore) if filestore_instance is not None
-                else None,
-                nat_name=nat if nat_name is not None else None,
-                kms_keys=dict(keys or {}))
-
-        ctx = pulumi.Output.all(
-            cluster_name if cluster_name is not None else "",
-            filestore_instance if filestore_instance is not None else "",
-            nat_name if nat_name is not None else "",
-            pulumi.Output.all(**kms_key_ids) if kms_key_ids else {},
-        ).apply(context)
-        resolved = ctx.apply(lambda c: {a.key: a for a in build_alerts(spec, c)})
 
         self.channels = self._channels(name, spec, project, name_prefix, labels)
         self.channel_names = {k: c.name for k, c in self.channels.items()}
         self.log_metrics = {}
         self.alert_policies = {}
-        for alert in cloud_monitoring_alerts(alerts, spec.mode):
-            self._alert(name, spec, project, alert, resolved, labels)
+        for alert in defs.alerts:
+            self._alert(name, spec, project, alert, labels)
         self.dashboards = {
-            board: gcp.monitoring.Dashboard(
-                f"{name}-dashboard-{board}",
-                project=project,
-                dashboard_json=ctx.apply(
-                    lambda c, b=board: build_dashboards([b], c, labels)[0].to_json_text()),
+            board.key: gcp.monitoring.Dashboard(
+                f"{name}-dashboard-{board.key}", project=project,
+                dashboard_json=board.to_json_text(),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=self._after))
-            for board in spec.resolved_dashboards
+            for board in defs.dashboards
         }
-
         self.k8s_objects = {}
         self.prometheus_stack = None
-        self.exporter_deployed = "dcgm-exporter" in objects
+        self.exporter_deployed = "dcgm-exporter" in defs.manifests
         if k8s_provider is not None:
-            self._kubernetes(name, spec, objects, k8s_provider)
-
+            self._kubernetes(name, spec, defs.manifests, k8s_provider)
         self.register_outputs({
-            "channels": self.channel_names,
-            "alert_policies": {k: p.name for k, p in self.alert_policies.items()},
-            "dashboards": {k: d.id for k, d in self.dashboards.items()},
+            "channels": self.channels, "channel_names": self.channel_names,
+            "log_metrics": self.log_metrics, "alert_policies": self.alert_policies,
+            "dashboards": self.dashboards, "k8s_objects": self.k8s_objects,
+            "prometheus_stack": self.prometheus_stack,
+            "exporter_deployed": self.exporter_deployed,
         })
 
     # -- notification channels ----------------------------------------------------------------
@@ -229,26 +247,20 @@ class MonitoringStack(pulumi.ComponentResource):
     # -- alert policies -----------------------------------------------------------------------
 
     def _alert(self, name: str, spec: MonitoringConfig, project: str, alert: AlertDef,
-               resolved: pulumi.Output[dict[str, AlertDef]], labels: dict[str, str]) -> None:
+               labels: dict[str, str]) -> None:
         depends: list[pulumi.Resource] = list(self._after)
         if alert.log_metric is not None:
             lm = alert.log_metric
             metric = gcp.logging.Metric(
                 f"{name}-logmetric-{alert.key}", name=lm.name, project=project,
                 description=lm.description,
-                filter=resolved.apply(lambda d, k=alert.key: d[k].log_metric.filter),
+                filter=lm.filter,
                 metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
                     metric_kind="DELTA", value_type="INT64", unit="1",
                     display_name=lm.description),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=self._after))
             self.log_metrics[alert.key] = metric
             depends.append(metric)
-
-        def field(getter):  # a string of the resolved definition of this alert
-            return resolved.apply(lambda d, k=alert.key: getter(d[k]))
-
-        conditions = [self._condition(alert.key, i, cond, field)
-                      for i, cond in enumerate(alert.conditions)]
         strategy = gcp.monitoring.AlertPolicyAlertStrategyArgs(
             auto_close=f"{spec.auto_close_minutes * 60}s",
             notification_rate_limit=(gcp.monitoring.AlertPolicyAlertStrategyNotificationRateLimitArgs(
@@ -263,52 +275,16 @@ class MonitoringStack(pulumi.ComponentResource):
             enabled=True,
             severity=alert.severity.upper(),
             documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                content=field(lambda a: a.documentation),
+                content=alert.documentation,
                 mime_type="text/markdown",
-                subject=field(lambda a: a.summary[:255]),
+                subject=alert.summary[:255],
             ),
-            conditions=conditions,
+            conditions=[condition(alert.key, cond) for cond in alert.conditions],
             notification_channels=[self.channels[k].name for k in spec.channels_for(alert.severity)],
             alert_strategy=strategy,
             user_labels={**labels, "severity": alert.severity, "aidc-alert": alert.key[:63]},
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
-
-    @staticmethod
-    def _condition(key: str, index: int, cond: Any, field) -> gcp.monitoring.AlertPolicyConditionArgs:
-        if isinstance(cond, PromQLCondition):
-            return gcp.monitoring.AlertPolicyConditionArgs(
-                display_name=cond.display_name,
-                condition_prometheus_query_language=(
-                    gcp.monitoring.AlertPolicyConditionConditionPrometheusQueryLanguageArgs(
-                        query=field(lambda a: a.conditions[index].query),
-                        duration=f"{cond.duration_s}s",
-                        evaluation_interval=f"{cond.evaluation_interval_s}s",
-                    )))
-        if isinstance(cond, ThresholdCondition):
-            return gcp.monitoring.AlertPolicyConditionArgs(
-                display_name=cond.display_name,
-                condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
-                    filter=field(lambda a: a.conditions[index].filter),
-                    comparison=cond.comparison,
-                    threshold_value=cond.threshold,
-                    duration=f"{cond.duration_s}s",
-                    aggregations=[gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                        alignment_period=f"{cond.alignment_period_s}s",
-                        per_series_aligner=cond.per_series_aligner,
-                        cross_series_reducer=cond.cross_series_reducer,
-                        group_by_fields=list(cond.group_by_fields),
-                    )],
-                    trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
-                ))
-        if isinstance(cond, LogMatchCondition):
-            return gcp.monitoring.AlertPolicyConditionArgs(
-                display_name=cond.display_name,
-                condition_matched_log=gcp.monitoring.AlertPolicyConditionConditionMatchedLogArgs(
-                    filter=field(lambda a: a.conditions[index].filter),
-                    label_extractors=dict(cond.label_extractors) or None,
-                ))
-        raise AidcError(f"alert {key}: unknown condition type {type(cond).__name__}")
 
     # -- Kubernetes ---------------------------------------------------------------------------
 

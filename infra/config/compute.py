@@ -8,6 +8,7 @@ raised together, each starting with the field it is about.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Literal
 
@@ -15,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from infra.catalog.gpu import ResolvedGpu, resolve_gpu
 from infra.gcp.gke_versions import parse_gke_version
+from infra.gcp.netplan import SUBNET_RESERVED_ADDRESSES
 from infra.catalog.tpu import TpuSlice, tpu_slice
 from infra.config.base import Classification, Labels, Spec
 from infra.errors import AidcError, Loc, Problem, raise_problems
@@ -141,6 +143,31 @@ class CapacityChoice(Spec):
         return _one_reservation(self.reservation)
 
 
+NicKind = Literal["gvnic", "gpu", "rdma"]
+
+
+@dataclass(frozen=True)
+class NicSubnet:
+    """One extra node NIC subnet of a GPUDirect pool: an ordinary gVNIC network (`gvnic`), a GPU
+    NIC network of its own (`gpu`: TCPX, TCPXO) or a GPU NIC subnet of the pool's shared RoCE
+    VPC (`rdma`). The structure is carried, never parsed back out of the names."""
+
+    pool: str
+    kind: NicKind
+    index: int
+    prefix: int
+
+    @property
+    def name(self) -> str:
+        """The subnet's name suffix (and its VPC's, unless RDMA): `<pool>-gvnic0`, `<pool>-gpu3`."""
+        return f"{self.pool}-{'gvnic' if self.kind == 'gvnic' else 'gpu'}{self.index}"
+
+    @property
+    def vpc(self) -> str:
+        """The VPC's name suffix: the subnet's own, or `<pool>-roce` for every RDMA subnet."""
+        return f"{self.pool}-roce" if self.kind == "rdma" else self.name
+
+
 class GpuPoolConfig(CapacityChoice):
     """A GPU node pool: give a machine type (or an accelerator and count); the rest is derived."""
 
@@ -179,12 +206,58 @@ class GpuPoolConfig(CapacityChoice):
         gpu = self.resolved()
         return gpu.profile is not None if self.gpudirect is None else self.gpudirect
 
+    def nic_subnets(self, pool: str) -> tuple[NicSubnet, ...]:
+        """The pool's extra NIC subnets in attachment order (gVNIC networks, then GPU NICs), each
+        sized for the pool's maximum nodes plus GCP's reserved addresses; none without
+        GPUDirect."""
+        profile = self.resolved().profile
+        if not self.uses_gpudirect or profile is None:
+            return ()
+        hosts = self.autoscaling.max_nodes + SUBNET_RESERVED_ADDRESSES - 1
+        prefix = min(29, 32 - max(3, hosts.bit_length()))
+        gpu_kind: NicKind = "rdma" if profile.roce else "gpu"
+        return (tuple(NicSubnet(pool, "gvnic", i, prefix) for i in range(profile.extra_gvnic_vpcs))
+                + tuple(NicSubnet(pool, gpu_kind, i, prefix) for i in range(profile.gpu_subnets)))
+
     @property
     def disk_type(self) -> str:
         if self.boot_disk_type:
             return self.boot_disk_type
         machine = self.resolved().machine_type
         return "hyperdisk-balanced" if machine.startswith(HYPERDISK_ONLY_PREFIXES) else "pd-balanced"
+
+    @property
+    def ephemeral_ssd_count(self) -> int | None:
+        """Local SSDs backing ephemeral storage: as asked, else every bundled one unless they
+        are raw block devices; None when there are none."""
+        ssd = self.local_ssd
+        if ssd.ephemeral_count is not None:
+            return ssd.ephemeral_count
+        return None if ssd.raw_block_count else self.resolved().local_ssd_count or None
+
+    @property
+    def node_taints(self) -> list[dict[str, str]]:
+        """The GPU taint, and the queued one on DWS queued-provisioning pools."""
+        return [GPU_TAINT, QUEUED_TAINT] if self.capacity == "queued" else [GPU_TAINT]
+
+    @property
+    def selector_labels(self) -> dict[str, str]:
+        """Node labels a workload selects besides accelerator and pool: on DWS queued pools the
+        queued label, which GKE's node template lacks (see QUEUED_LABEL)."""
+        return dict([QUEUED_LABEL]) if self.capacity == "queued" else {}
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        return {**self.labels, **self.selector_labels}
+
+    @property
+    def tolerations(self) -> list[dict[str, str]]:
+        """What a workload tolerates to land on the pool (Kubernetes spelling of node_taints)."""
+        out = [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}]
+        if self.capacity == "queued":
+            out.append({"key": QUEUED_TAINT["key"], "operator": "Equal",
+                        "value": QUEUED_TAINT["value"], "effect": "NoSchedule"})
+        return out
 
 
 def _one_reservation(reservation: str | list[str] | None) -> str | None:

@@ -9,7 +9,8 @@ from pydantic import Field, field_validator
 from infra.config.base import Spec
 from infra.gcp import naming
 
-KEY_PURPOSES = ("storage", "filestore", "gke", "disks")
+KeyPurpose = Literal["storage", "filestore", "gke", "disks"]
+KEY_PURPOSES: tuple[KeyPurpose, ...] = ("storage", "filestore", "gke", "disks")
 
 
 class EncryptionConfig(Spec):

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from infra.catalog.gpu import RDMA_NETWORK_PROFILES_URL
 from infra.catalog.tpu import tpu_generation
 from infra.config.base import Labels, Spec
-from infra.config.compute import ClusterConfig, GpuPoolConfig, TpuPoolConfig
+from infra.config.compute import ClusterConfig, GpuPoolConfig, NicSubnet, TpuPoolConfig
 from infra.config.encryption import EncryptionConfig
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
@@ -102,19 +102,20 @@ class PlatformConfig(Spec):
             rows.append((f"tpu_pools.{name}", tpu.slices * tpu.max_nodes_per_slice, per_node))
         return rows
 
-    def gpudirect_subnets(self) -> dict[str, int]:
-        """Subnet name -> prefix for every GPUDirect NIC network, sized for the pool's nodes."""
-        out: dict[str, int] = {}
-        for name, pool in self.gpu_pools.items():
-            gpu = pool.resolved()
-            if not pool.uses_gpudirect or gpu.profile is None:
-                continue
-            prefix = min(29, 32 - max(3, (pool.autoscaling.max_nodes + SUBNET_RESERVED_ADDRESSES - 1).bit_length()))
-            for i in range(gpu.profile.extra_gvnic_vpcs):
-                out[f"{name}-gvnic{i}"] = prefix
-            for i in range(gpu.profile.gpu_subnets):
-                out[f"{name}-gpu{i}"] = prefix
-        return out
+    def gpudirect_subnets(self) -> dict[str, tuple[NicSubnet, ...]]:
+        """Pool -> its GPUDirect NIC subnets in attachment order, for the pools that have any."""
+        subnets = {name: pool.nic_subnets(name) for name, pool in self.gpu_pools.items()}
+        return {name: nics for name, nics in subnets.items() if nics}
+
+    def service_apis(self) -> list[str]:
+        """The APIs the stack calls beyond the foundation's: those listed in `apis`, GKE with a
+        cluster, and each transfer job's."""
+        apis = dict.fromkeys(self.apis)
+        if self.cluster is not None:
+            apis["container.googleapis.com"] = None
+        for transfer in self.transfers.values():
+            apis.update(dict.fromkeys(transfer.apis()))
+        return list(apis)
 
     @property
     def is_production(self) -> bool:
@@ -131,7 +132,9 @@ class PlatformConfig(Spec):
             subnet=n.subnet_cidr, pods=n.pods_cidr, services=n.services_cidr, psa=n.psa_cidr,
             services_prefix=n.services_prefix, psa_prefix=n.psa_prefix,
             allow_non_rfc1918=n.allow_non_rfc1918,
-            extra_subnets=self.gpudirect_subnets() or None, extra_supernet=n.gpu_supernet,
+            extra_subnets=[(s.name, s.prefix) for nics in self.gpudirect_subnets().values()
+                           for s in nics],
+            extra_supernet=n.gpu_supernet,
         )
 
     @property
@@ -216,15 +219,15 @@ def _network_names(cfg: PlatformConfig) -> list[Problem]:
 
 @_rule("encryption", "environment")
 def _key_ring_name(cfg: PlatformConfig) -> list[Problem]:
-    return _composed(("encryption", "key_ring"), lambda: naming.check_kms_id(
-        f"{cfg.encryption.key_ring}-{cfg.environment}", "key ring id"))
+    return _composed(("encryption", "key_ring"), lambda: naming.key_ring_id(
+        cfg.encryption.key_ring, cfg.environment))
 
 
 @_rule("storage", "network", "environment")
 def _filestore_name(cfg: PlatformConfig) -> list[Problem]:
     fs = cfg.storage.filestore
-    return [] if fs is None else _composed(("storage", "filestore", "name"), lambda: naming.check_rfc1035(
-        f"{cfg.name_prefix}-{fs.name}", "Filestore instance name"))
+    return [] if fs is None else _composed(("storage", "filestore", "name"), lambda: (
+        naming.filestore_instance_name(cfg.name_prefix, fs.name)))
 
 
 @_rule("gpu_pools", "tpu_pools", "cluster")

@@ -10,10 +10,13 @@ from infra.catalog.filestore import check_capacity, filestore_tier
 from infra.config.base import Classification, Labels, Spec
 from infra.errors import AidcError, Problem, raise_problems
 from infra.gcp import naming
+from policies.protocol import CLASSIFICATIONS
 
 VERSIONED_BY_DEFAULT = ("checkpoints", "models")
 # The purpose DataBuckets gives its own usage-log bucket; reserved for it.
 ACCESS_LOGS_PURPOSE = "access-logs"
+# Buckets of this classification or a stricter one write usage logs to the access-log bucket.
+LOGGED_FROM = "confidential"
 
 
 class LifecycleRule(Spec):
@@ -55,6 +58,15 @@ class BucketSpec(Spec):
             raise AidcError(f"{v}; Cloud Storage accepts 0 (off) or 7-90 days")
         return v
 
+    def versioned(self, purpose: str) -> bool:
+        """As set, else on for the purposes overwritten in place (VERSIONED_BY_DEFAULT)."""
+        return self.versioning if self.versioning is not None else purpose in VERSIONED_BY_DEFAULT
+
+    @property
+    def usage_logged(self) -> bool:
+        """Whether the bucket writes usage logs: classifications from LOGGED_FROM up."""
+        return CLASSIFICATIONS.index(self.classification) >= CLASSIFICATIONS.index(LOGGED_FROM)
+
 
 class FilestoreConfig(Spec):
     """A Filestore share for shared training data and home directories."""
@@ -83,6 +95,13 @@ class FilestoreConfig(Spec):
     def _share(cls, v: str) -> str:
         return naming.check_share_name(v)
 
+    def location(self, region: str, zones: list[str]) -> str:
+        """The instance's location: the region for regional tiers, else `zone` or the stack's
+        first zone."""
+        if filestore_tier(self.tier).location_kind == "region":
+            return region
+        return self.zone or zones[0]
+
     @model_validator(mode="after")
     def _tier_rules(self) -> FilestoreConfig:
         tier = filestore_tier(self.tier)
@@ -109,6 +128,14 @@ class StorageConfig(Spec):
         False, description="Cloud Audit Logs of every read and write of Cloud Storage data "
                            "(DATA_READ, DATA_WRITE; CIS GCP 2.1). Billed per log entry, which at "
                            "training read rates adds up: on in prod.")
+
+    def bucket_location(self, region: str) -> str:
+        return self.location or region
+
+    @property
+    def usage_logged(self) -> bool:
+        """Whether any bucket writes usage logs, so the access-log bucket is needed."""
+        return any(b.usage_logged for b in self.buckets.values())
 
     @field_validator("buckets")
     @classmethod

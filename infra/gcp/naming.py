@@ -115,3 +115,28 @@ def service_account_id(prefix: str, role: str) -> str:
         raise AidcError(f"service account id {raw!r}: IAM accepts 6-30 characters of lowercase "
                         "letters, digits and hyphens, starting with a letter")
     return raw
+
+
+def key_ring_id(key_ring: str, environment: str) -> str:
+    """`<key_ring>-<environment>`: one key ring per environment."""
+    return check_kms_id(f"{key_ring}-{environment}", "key ring id")
+
+
+def crypto_key_id(project: str, location: str, key_ring: str, purpose: str) -> str:
+    """A key's resource name (its id), as CMEK settings and Cloud KMS audit logs spell it."""
+    return f"projects/{project}/locations/{location}/keyRings/{key_ring}/cryptoKeys/{purpose}"
+
+
+def filestore_instance_name(prefix: str, name: str) -> str:
+    """`<network>-<environment>-<name>`: instance names are unique per project and location."""
+    return check_rfc1035(f"{prefix}-{name}", "Filestore instance name")
+
+
+def cluster_name(prefix: str, name: str) -> str:
+    """`<network>-<environment>-<name>`, the GKE cluster's name."""
+    return f"{prefix}-{name}"
+
+
+def nat_name(network: str) -> str:
+    """`<network>-nat`, a VPC fabric's Cloud NAT gateway (its alerts watch it by this name)."""
+    return f"{network}-nat"

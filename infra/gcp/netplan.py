@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
@@ -133,15 +135,15 @@ def plan_network(
     psa: IPv4Network | None = None,
     services_prefix: int = DEFAULT_PREFIXES["services"],
     psa_prefix: int = DEFAULT_PREFIXES["psa"],
-    extra_subnets: dict[str, int] | None = None,
+    extra_subnets: Sequence[tuple[str, int]] = (),
     extra_supernet: IPv4Network | None = None,
     allow_non_rfc1918: bool = False,
 ) -> NetworkPlan:
     """Carve what is not given explicitly from `base`, largest first, then check everything.
 
-    `extra_subnets` maps a name to a prefix length, carved from `extra_supernet` (the GPU
-    networks that GPUDirect needs live in VPCs of their own, so they only have to avoid each
-    other and the main ranges).
+    `extra_subnets` are (name, prefix length) pairs carved in order from `extra_supernet` (the
+    GPU networks that GPUDirect needs live in VPCs of their own, so they only have to avoid each
+    other and the main ranges); a name given twice is refused, never carved once for both.
     """
     if max_nodes < 1:
         raise AidcError(f"{max_nodes}; at least 1 node is needed", field=("network", "max_nodes"))
@@ -170,8 +172,12 @@ def plan_network(
         if extra_supernet is None:
             raise AidcError("GPUDirect pools need extra VPC subnets; set it (e.g. "
                             "192.168.0.0/16) to carve them from", field=("network", "gpu_supernet"))
+        twice = sorted(name for name, n in Counter(name for name, _ in extra_subnets).items() if n > 1)
+        if twice:
+            raise AidcError(f"extra subnets named more than once: {', '.join(twice)}; each "
+                            "needs a name of its own", field=("network", "gpu_supernet"))
         carved: dict[str, IPv4Network] = {}
-        for name, prefix in extra_subnets.items():
+        for name, prefix in extra_subnets:
             carved[name] = _allocate(extra_supernet, prefix, list(carved.values()), name,
                                      "gpu_supernet")
         plan = NetworkPlan(**{**plan.__dict__, "extra_subnets": carved})

@@ -43,12 +43,12 @@ def capacity_report(cfg: PlatformConfig) -> dict[str, Any]:
         "services": {"cidr": str(plan.services), "capacity": plan.services.num_addresses},
         "psa": {"cidr": str(plan.psa), "capacity": plan.psa.num_addresses},
     }
-    for subnet, cidr in plan.extra_subnets.items():
-        pool = subnet.rsplit("-", 1)[0]
-        demand = cfg.gpu_pools[pool].autoscaling.max_nodes if pool in cfg.gpu_pools else 0
-        ranges[f"gpu:{subnet}"] = {"cidr": str(cidr),
-                                   "capacity": cidr.num_addresses - SUBNET_RESERVED_ADDRESSES,
-                                   "demand": demand}
+    for pool, nics in cfg.gpudirect_subnets().items():
+        for nic in nics:
+            cidr = plan.extra_subnets[nic.name]
+            ranges[f"gpu:{nic.name}"] = {"cidr": str(cidr),
+                                         "capacity": cidr.num_addresses - SUBNET_RESERVED_ADDRESSES,
+                                         "demand": cfg.gpu_pools[pool].autoscaling.max_nodes}
     return {"gpus": dict(sorted(gpus.items())), "tpu_chips": dict(sorted(tpu_chips.items())),
             "pools": pools, "ranges": ranges}
 

@@ -21,7 +21,7 @@ from components.services import ProjectServices
 from components.storage import BucketsSpec, DataBuckets
 from components.transfer import DatasetTransfer
 from infra.config.load import clear_text_secrets, read_stack_file
-from infra.config.storage import BucketSpec
+from infra.config.storage import BucketSpec, StorageConfig
 from infra.engine.mocks import project_number
 from infra.config.base import Spec
 from infra.engine.plan import SECRET_PLACEHOLDER, Plan
@@ -79,8 +79,8 @@ def transfer_program(transfer: TransferConfig, *, with_key_grant: bool = True,
         kms = KmsKeys("kms", KmsSpec(key_ring="aidc-test", location=REGION), project=PROJECT)
         data = DataBuckets(
             "data",
-            BucketsSpec(location=REGION, environment="test",
-                        bucket_names={"datasets": SINK}, buckets={"datasets": BucketSpec()}),
+            BucketsSpec(config=StorageConfig(buckets={"datasets": BucketSpec()}), region=REGION,
+                        bucket_names={"datasets": SINK}),
             project=PROJECT, kms_key_id=kms.key_ids["storage"], key_grants=kms.grants["storage"])
         apis = (ProjectServices("apis", project=PROJECT,
                                 extra=["storagetransfer.googleapis.com", "pubsub.googleapis.com"])

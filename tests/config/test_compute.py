@@ -559,6 +559,15 @@ def test_rejects_tpu_slices_beyond_the_pods_range() -> None:
     assert_names(lines, "network.pods_cidr", "tpu_pools.big: 192")
 
 
+@pytest.mark.parametrize("group", ["admins@acme.example", "gke-security-groups@",
+                                   "gke-security-groups@localhost", "GKE-security-groups@a.b"])
+def test_rejects_a_security_group_gke_would_ignore(group: str) -> None:
+    with pytest.raises(ValueError, match="gke-security-groups@<your domain>"):
+        ClusterConfig(security_group=group)
+
+
+
+
 def test_gpudirect_subnets_sized_for_the_pool() -> None:
     """Each GPUDirect NIC subnet holds the pool's maximum plus GCP's 4 reserved addresses:
     TCPXO has 8 GPU subnets; RDMA has 1 gVNIC subnet and 8 GPU subnets."""
@@ -566,13 +575,45 @@ def test_gpudirect_subnets_sized_for_the_pool() -> None:
         "mega": {"machine_type": "a3-megagpu-8g", "zones": [ZONE_A], "autoscaling": {"max_nodes": 16}},
         "ultra": {"machine_type": "a3-ultragpu-8g", "zones": [ZONE_A], "autoscaling": {"max_nodes": 4}}}))
     subnets = cfg.gpudirect_subnets()
-    assert {k: v for k, v in subnets.items() if k.startswith("mega-")} == \
+    assert {s.name: s.prefix for s in subnets["mega"]} == \
         {f"mega-gpu{i}": 27 for i in range(GPUDIRECT_PROFILES["tcpxo"].gpu_subnets)}
-    assert {k: v for k, v in subnets.items() if k.startswith("ultra-")} == \
+    assert {s.name: s.prefix for s in subnets["ultra"]} == \
         {"ultra-gvnic0": 29, **{f"ultra-gpu{i}": 29 for i in range(8)}}
-    for name, prefix in subnets.items():
-        pool = name.rsplit("-", 1)[0]
-        assert 2 ** (32 - prefix) - 4 >= cfg.gpu_pools[pool].autoscaling.max_nodes
+    for pool, nics in subnets.items():
+        for nic in nics:
+            assert nic.pool == pool
+            assert 2 ** (32 - nic.prefix) - 4 >= cfg.gpu_pools[pool].autoscaling.max_nodes
+
+
+def test_gpudirect_subnets_carry_kind_order_and_vpc() -> None:
+    """The structure is data: TCPXO NICs are `gpu` subnets each in a VPC of its own; RDMA has
+    its gVNIC network first, then `rdma` subnets that share the pool's RoCE VPC; a pool without
+    GPUDirect has none (and no entry)."""
+    cfg = PlatformConfig.model_validate(platform(gpu_pools={
+        "mega": {"machine_type": "a3-megagpu-8g", "zones": [ZONE_A]},
+        "ultra": {"machine_type": "a3-ultragpu-8g", "zones": [ZONE_A]},
+        "l4": gpu()}))
+    subnets = cfg.gpudirect_subnets()
+    assert set(subnets) == {"mega", "ultra"}
+    assert [(s.kind, s.name, s.vpc) for s in subnets["mega"]] == [
+        ("gpu", f"mega-gpu{i}", f"mega-gpu{i}") for i in range(8)]
+    assert [(s.kind, s.name, s.vpc) for s in subnets["ultra"]] == [
+        ("gvnic", "ultra-gvnic0", "ultra-gvnic0")] + [
+        ("rdma", f"ultra-gpu{i}", "ultra-roce") for i in range(8)]
+
+
+def test_gpudirect_subnets_of_pools_named_like_each_others_subnets() -> None:
+    """Pools `train` and `train-gpu0` (whose name is also `train`'s first NIC subnet) each get
+    exactly their own eight subnets, all carved, none twice: nothing is found by name prefix."""
+    cfg = PlatformConfig.model_validate(platform(gpu_pools={
+        "train": {"machine_type": "a3-megagpu-8g", "zones": [ZONE_A]},
+        "train-gpu0": {"machine_type": "a3-megagpu-8g", "zones": [ZONE_A]}}))
+    subnets = cfg.gpudirect_subnets()
+    assert [s.name for s in subnets["train"]] == [f"train-gpu{i}" for i in range(8)]
+    assert [s.name for s in subnets["train-gpu0"]] == [f"train-gpu0-gpu{i}" for i in range(8)]
+    carved = cfg.network_plan().extra_subnets
+    assert list(carved) == [s.name for nics in subnets.values() for s in nics]
+    assert len(set(carved.values())) == 16
 
 
 def test_gke_versions_compare_as_patch_tuples() -> None:

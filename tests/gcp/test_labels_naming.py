@@ -194,6 +194,25 @@ def test_rejects_service_account_id() -> None:
         naming.service_account_id("Aidc_dev", "nodes")
 
 
+def test_stack_resource_names() -> None:
+    """The names the composition gives the key ring, its keys, the Filestore instance, the
+    cluster and the NAT gateway, each built one way (monitoring watches them by these names)."""
+    assert naming.key_ring_id("aidc", "dev") == "aidc-dev"
+    assert naming.crypto_key_id("acme-ai-dev", "us-central1", "aidc-dev", "gke") == \
+        "projects/acme-ai-dev/locations/us-central1/keyRings/aidc-dev/cryptoKeys/gke"
+    assert naming.filestore_instance_name("aidc-dev", "shared") == "aidc-dev-shared"
+    assert naming.cluster_name("aidc-dev", "ai") == "aidc-dev-ai"
+    assert naming.nat_name("aidc-dev") == "aidc-dev-nat"
+
+
+def test_rejects_composed_key_ring_and_filestore_names() -> None:
+    """A key ring id or Filestore instance name that GCP would refuse is refused, named."""
+    with pytest.raises(AidcError, match="key ring id 'k{60}-prod'"):
+        naming.key_ring_id("k" * 60, "prod")
+    with pytest.raises(AidcError, match="Filestore instance name 'aidc-dev-Shared'"):
+        naming.filestore_instance_name("aidc-dev", "Shared")
+
+
 # ---------------------------------------------------------------------------------------------
 # properties
 

@@ -103,12 +103,13 @@ def test_usage_reports_capacity_and_demand() -> None:
 def test_extra_subnets_carved_from_supernet() -> None:
     """GPUDirect subnets come from their own supernet, disjoint from each other."""
     plan = plan_network(base=N("10.0.0.0/16"), max_nodes=16, max_pods_per_node=32,
-                        extra_subnets={"a": 29, "b": 29, "c": 28},
+                        extra_subnets=[("a", 29), ("b", 29), ("c", 28)],
                         extra_supernet=N("192.168.0.0/24"))
     carved = list(plan.extra_subnets.values())
     assert all(n.subnet_of(N("192.168.0.0/24")) for n in carved)
     assert all(not a.overlaps(b) for i, a in enumerate(carved) for b in carved[i + 1:])
     assert [n.prefixlen for n in carved] == [29, 29, 28]
+    assert list(plan.extra_subnets) == ["a", "b", "c"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,7 +189,15 @@ def test_rejects_extra_subnets_without_supernet() -> None:
     """GPUDirect subnets with nowhere to carve them from are refused, naming gpu_supernet."""
     with pytest.raises(AidcError, match="gpu_supernet"):
         plan_network(base=N("10.0.0.0/8"), max_nodes=8, max_pods_per_node=8,
-                     extra_subnets={"a": 29})
+                     extra_subnets=[("a", 29)])
+
+
+def test_rejects_extra_subnets_named_twice() -> None:
+    """Two extra subnets of one name are refused, naming it, rather than carved once for both."""
+    with pytest.raises(AidcError, match="gpu_supernet: extra subnets named more than once: a;"):
+        plan_network(base=N("10.0.0.0/8"), max_nodes=8, max_pods_per_node=8,
+                     extra_subnets=[("a", 29), ("b", 29), ("a", 28)],
+                     extra_supernet=N("192.168.0.0/24"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from infra.report.capacity import capacity_report, render_capacity
+from infra.config.compute import GpuPoolConfig
 from infra.config.load import load_stack_file
 from tests.helpers import STACKS_DIR, run_aidc
 
@@ -107,6 +108,20 @@ def test_prod_gpu_subnets(reports: dict[str, dict[str, Any]]) -> None:
         assert (r["capacity"], r["demand"]) == (32 - 4, 16)
     row = next(r for r in reports["prod"]["pools"] if r["pool"] == "gpu_pools.h100-mega")
     assert (row["gpudirect"], row["accelerator"]) == ("tcpxo", "8 x nvidia-h100-mega-80gb")
+
+
+def test_gpu_subnet_demand_is_its_own_pools() -> None:
+    """With pools `train` (4 nodes) and `train-gpu0` (2 nodes), whose name is also train's first
+    NIC subnet, each GPU subnet's demand is its own pool's maximum: the pool comes from the
+    subnet's data, not from its name."""
+    cfg = load_stack_file(STACKS_DIR / "Pulumi.prod.yaml").model_copy(update={"gpu_pools": {
+        "train": GpuPoolConfig(machine_type="a3-megagpu-8g", zones=["us-central1-a"],
+                               autoscaling={"max_nodes": 4}),
+        "train-gpu0": GpuPoolConfig(machine_type="a3-megagpu-8g", zones=["us-central1-a"],
+                                    autoscaling={"max_nodes": 2})}})
+    gpu = {k: v["demand"] for k, v in capacity_report(cfg)["ranges"].items() if k.startswith("gpu:")}
+    assert gpu == {**{f"gpu:train-gpu{i}": 4 for i in range(8)},
+                   **{f"gpu:train-gpu0-gpu{i}": 2 for i in range(8)}}
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.monitoring.alerts import MonitoredResources
 from components.monitoring.stack import MonitoringStack
 from infra.gcp.kubeconfig import gke_kubeconfig
 from infra.engine.plan import SECRET_PLACEHOLDER, Plan
@@ -50,18 +51,24 @@ def _spec(**overrides: Any) -> MonitoringConfig:
     return MonitoringConfig.model_validate({"channels": CHANNELS, "routes": ROUTES, **overrides})
 
 
+WATCHED: dict[str, Any] = dict(
+    cluster="aidc-dev-ai", gpu_pools=("l4",), tpu_pools=("v5e",),
+    filestore_instance="aidc-dev-shared", kms_keys={"storage": KEY_ID}, nat_name="aidc-dev-nat")
+
+
 def _run(spec: MonitoringConfig, *, provider: bool = True, **wiring: Any) -> Plan:
-    defaults: dict[str, Any] = dict(
-        project=PROJECT, cluster_name="aidc-dev-ai", gpu_pools=["l4"], tpu_pools=["v5e"],
-        filestore_instance=f"projects/{PROJECT}/locations/us-central1-a/instances/aidc-dev-shared",
-        kms_key_ids={"storage": KEY_ID}, nat_name="aidc-dev-nat", name_prefix="aidc-dev",
+    """Plan a MonitoringStack watching WATCHED (keys of WATCHED in `wiring` replace them; the
+    rest are the component's keyword arguments)."""
+    watched = MonitoredResources(**{**WATCHED, **{k: v for k, v in wiring.items() if k in WATCHED}})
+    options: dict[str, Any] = dict(
+        project=PROJECT, name_prefix="aidc-dev",
         labels={"environment": "dev", "team": "ml-platform"})
-    defaults.update(wiring)
+    options.update({k: v for k, v in wiring.items() if k not in WATCHED})
 
     def program() -> None:
         k8s_provider = (k8s.Provider("gke-k8s", kubeconfig=gke_kubeconfig(
             "aidc-dev-ai", "192.0.2.10", "Q0E=")) if provider else None)
-        MonitoringStack("monitoring", spec, k8s_provider=k8s_provider, **defaults)
+        MonitoringStack("monitoring", spec, watched, k8s_provider=k8s_provider, **options)
 
     return run_program(program, project="aidc", stack="dev", config=CONFIG)
 
@@ -218,26 +225,34 @@ def test_preemption_policy_waits_for_its_log_metric() -> None:
 
 def test_wiring_limits_the_alerts() -> None:
     """Without a cluster, pools, Filestore, NAT or keys there is nothing to alert on."""
-    plan = _run(_spec(), provider=False, cluster_name=None, gpu_pools=[], tpu_pools=[],
-                filestore_instance=None, kms_key_ids={}, nat_name=None)
+    plan = _run(_spec(), provider=False, cluster=None, gpu_pools=(), tpu_pools=(),
+                filestore_instance=None, kms_keys={}, nat_name=None)
     assert plan.of_type(POLICY) == [] and plan.of_type(LOG_METRIC) == []
     assert len(plan.of_type(CHANNEL)) == 4
 
 
-def test_wiring_accepts_outputs() -> None:
-    """Cluster, Filestore, NAT and key ids may be Outputs of other resources."""
+def test_rejects_outputs_as_names() -> None:
+    """What is watched is named by plain strings, so each alert is built once: an Output (the
+    cluster's name attribute, say) is refused, naming the field it was given for."""
     def program() -> None:
-        MonitoringStack("monitoring", _spec(), project=PROJECT,
-                        cluster_name=pulumi.Output.from_input("from-output"),
-                        gpu_pools=["l4"], kms_key_ids={"gke": pulumi.Output.from_input(KEY_ID)},
-                        nat_name=pulumi.Output.from_input("nat-out"))
-    plan = run_program(program, project="aidc", stack="dev", config=CONFIG)
-    policies = _policies(plan)
-    assert 'cluster="from-output"' in policies["gpu-idle-l4"]["conditions"][0][
-        "conditionPrometheusQueryLanguage"]["query"]
-    assert "nat-out" in policies["nat-port-exhaustion"]["conditions"][0]["conditionThreshold"][
-        "filter"]
-    assert KEY_ID in policies["kms-key-disabled"]["conditions"][0]["conditionMatchedLog"]["filter"]
+        watched = MonitoredResources(cluster=pulumi.Output.from_input("from-output"),
+                                     gpu_pools=("l4",))
+        MonitoringStack("monitoring", _spec(), watched, project=PROJECT)
+    with pytest.raises(AidcError, match="cluster: Output given; monitored resources are named "
+                                        "by plain strings"):
+        run_program(program, project="aidc", stack="dev", config=CONFIG)
+
+
+def test_each_alert_is_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alert definitions are built once per component, not once to check and once more
+    for the resolved names."""
+    from components.monitoring import stack as stack_mod
+
+    calls: list[object] = []
+    real = stack_mod.build_alerts
+    monkeypatch.setattr(stack_mod, "build_alerts", lambda *a: calls.append(a) or real(*a))
+    _run(_spec(), provider=False)
+    assert len(calls) == 1
 
 
 # -- channels and secrets ---------------------------------------------------------------------
@@ -376,8 +391,9 @@ def test_attributes_expose_children() -> None:
 
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        stack = MonitoringStack("monitoring", _spec(), project=PROJECT, cluster_name="c",
-                                gpu_pools=["l4"], k8s_provider=provider, gke_managed_dcgm=False)
+        stack = MonitoringStack("monitoring", _spec(),
+                                MonitoredResources(cluster="c", gpu_pools=("l4",)),
+                                project=PROJECT, k8s_provider=provider, gke_managed_dcgm=False)
         seen.update(channels=sorted(stack.channels), alerts=sorted(stack.alert_policies),
                     dashboards=sorted(stack.dashboards), k8s=sorted(stack.k8s_objects),
                     exporter=stack.exporter_deployed, release=stack.prometheus_stack,
@@ -397,8 +413,8 @@ def test_gcp_children_wait_for_the_apis_they_need() -> None:
     def program() -> None:
         api = gcp.projects.Service("apis-monitoring", service="monitoring.googleapis.com",
                                    project=PROJECT)
-        MonitoringStack("monitoring", _spec(), project=PROJECT, cluster_name="c",
-                        gpu_pools=["l4"], depends_on=[api])
+        MonitoringStack("monitoring", _spec(), MonitoredResources(cluster="c", gpu_pools=("l4",)),
+                        project=PROJECT, depends_on=[api])
     plan = run_program(program, project="aidc", stack="dev", config=CONFIG)
     (api,) = plan.of_type("gcp:projects/service:Service")
     children = [r for r in plan.resources
