@@ -374,3 +374,17 @@ def test_every_resource_of_the_shipped_plans_is_accounted_for(
     assert all(x.reason for x in report.unpriced)
     assert not any("no price rule" in x.reason for x in report.unpriced)
     assert report.monthly_max >= report.monthly_min > 0
+
+
+def test_readme_cost_example_is_the_current_output(shipped_plans: dict[str, Plan]) -> None:
+    """The README's staging report shows what `aidc cost staging` prints today."""
+    from infra.report.cost import render_cost
+    from tests.helpers import REPO
+
+    readme = (REPO / "README.md").read_text()
+    printed = render_cost(estimate(shipped_plans["staging"])).splitlines()
+    total = next(row for row in printed if row.startswith("Total (priced resources)"))
+    assert total in readme
+    for row in printed:
+        if row.startswith(("  gke-", "  gpu-", "  net-", "gke ", "gpu-", "net ")):
+            assert row in readme, row
