@@ -8,7 +8,7 @@ Renderings live in ``infra.report.cost``; the CLI in ``infra.cli.cost``.
 """
 
 from infra.cost.diff import CostDiff, ResourceChange, diff_reports
-from infra.cost.estimate import Assumptions, estimate
+from infra.cost.pricing import Assumptions, estimate
 from infra.cost.model import CostLine, CostReport, Unpriced
 
 __all__ = ["Assumptions", "CostDiff", "CostLine", "CostReport", "ResourceChange", "Unpriced",

@@ -135,10 +135,12 @@ def test_disks_and_local_ssd() -> None:
     assert CATALOG.disk("us-central1", "pd-balanced").usd_per_gib_month == 0.10
     assert CATALOG.disk("us-central1", "pd-ssd").usd_per_gib_month == 0.17
     assert CATALOG.disk("europe-west4", "pd-standard").usd_per_gib_month == 0.044
-    ssd = CATALOG.local_ssd_price("us-central1")
-    assert (ssd.price("on_demand"), ssd.price("spot"), ssd.price("1y"), ssd.price("3y")) == \
-        (0.08, 0.0428, 0.0504, 0.036)
-    with pytest.raises(CatalogLookupError, match="pd-balanced, pd-ssd, pd-standard"):
+    assert [CATALOG.local_ssd_price("us-central1", mode).usd_per_gib_month
+            for mode in ("on_demand", "spot", "1y", "3y")] == [0.08, 0.0428, 0.0504, 0.036]
+    with pytest.raises(CatalogLookupError, match="no price for Local SSD billed spot in asia-east1"):
+        CATALOG.local_ssd_price("asia-east1", "spot")
+    with pytest.raises(CatalogLookupError, match="no price for disk type pd-extreme in "
+                                                 "us-central1; the catalog prices pd-balanced in"):
         CATALOG.disk("us-central1", "pd-extreme")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from infra.catalog.cloud_prices import GCS_STORAGE_PRICES, GcsStoragePrices
 from infra.catalog.prices.compute import DISK_PRICES, LOCAL_SSD_PRICES, MACHINE_PRICES
@@ -27,7 +28,6 @@ from infra.catalog.prices.records import (
     Commitment,
     FlatPrice,
     GibMonthPrice,
-    LocalSsdPrice,
     MachinePrice,
     PriceMode,
     TpuChipPrice,
@@ -39,9 +39,12 @@ from infra.errors import CatalogLookupError
 
 __all__ = [
     "CATALOG", "CATALOG_AS_OF", "COMMITMENTS", "CURRENCY", "HOURS_PER_MONTH", "Commitment",
-    "FlatPrice", "GibMonthPrice", "LocalSsdPrice", "MachinePrice", "PriceCatalog", "PriceMode",
+    "FlatPrice", "GibMonthPrice", "MachinePrice", "PriceCatalog", "PriceMode",
     "TpuChipPrice", "monthly", "price_catalog_rows", "unpublished",
 ]
+
+
+_T = TypeVar("_T")
 
 
 def _join(items: Iterable[str]) -> str:
@@ -59,6 +62,21 @@ def _series(machine_type: str) -> str:
     return machine_type.rsplit("-", 1)[0] + "-*"
 
 
+def _lookup(table: Mapping[tuple[str, str], _T], region: str, name: str, *, what: str,
+            field: str, kind: str | None = None) -> _T:
+    """A record by (region, name); a miss lists what the table holds, or, for a table the
+    catalog holds empty on purpose (``kind``), where Google publishes the figures."""
+    found = table.get((region, name))
+    if found is not None:
+        return found
+    if not table and kind is not None:
+        raise CatalogLookupError(f"no {what} prices in the catalog; {unpublished(kind)}",
+                                 field=field)
+    raise CatalogLookupError(
+        f"no price for {what} {name} in {region}; the catalog prices "
+        f"{_join(f'{n} in {r}' for r, n in table)}", field=field)
+
+
 @dataclass(frozen=True)
 class PriceCatalog:
     """Sourced prices keyed the way a plan names things (region, machine type, tier, class).
@@ -69,7 +87,7 @@ class PriceCatalog:
 
     machines: Mapping[tuple[str, str], MachinePrice]
     disks: Mapping[tuple[str, str], GibMonthPrice]
-    local_ssd: Mapping[str, LocalSsdPrice]
+    local_ssd: Mapping[tuple[str, str], GibMonthPrice]
     tpu_chips: Mapping[tuple[str, str], TpuChipPrice] = field(default_factory=dict)
     filestore: Mapping[tuple[str, str], GibMonthPrice] = field(default_factory=dict)
     gcs: Mapping[str, GcsStoragePrices] = field(default_factory=dict)
@@ -92,46 +110,24 @@ class PriceCatalog:
 
     def disk(self, region: str, disk_type: str) -> GibMonthPrice:
         """Persistent Disk capacity in ``region``; Hyperdisk Balanced says where it is published."""
-        found = self.disks.get((region, disk_type))
-        if found is not None:
-            return found
         if disk_type in UNPUBLISHED:
             raise CatalogLookupError(f"no {disk_type} price in the catalog; "
                                      f"{unpublished(disk_type)}", field="disk_type")
-        raise CatalogLookupError(
-            f"no {disk_type} price in {region}; the catalog prices "
-            f"{_join(t for r, t in self.disks if r == region)} there", field="disk_type")
+        return _lookup(self.disks, region, disk_type, what="disk type", field="disk_type")
 
-    def local_ssd_price(self, region: str) -> LocalSsdPrice:
-        try:
-            return self.local_ssd[region]
-        except KeyError:
-            raise CatalogLookupError(f"no Local SSD price in {region}; the catalog prices it in "
-                                     f"{_join(self.local_ssd)}") from None
+    def local_ssd_price(self, region: str, mode: PriceMode) -> GibMonthPrice:
+        """Local SSD per GiB-month in ``region``, as billed with a VM priced at ``mode``."""
+        return _lookup(self.local_ssd, region, mode, what="Local SSD billed", field="local_ssd")
 
     def tpu_chip(self, region: str, generation: str) -> TpuChipPrice:
         """The per-chip price of a TPU generation in ``region``."""
-        found = self.tpu_chips.get((region, generation))
-        if found is not None:
-            return found
-        if not self.tpu_chips:
-            raise CatalogLookupError(f"no TPU prices in the catalog; {unpublished('tpu')}",
-                                     field="generation")
-        raise CatalogLookupError(
-            f"no price for TPU {generation} in {region}; the catalog prices "
-            f"{_join(f'{g} in {r}' for r, g in self.tpu_chips)}", field="generation")
+        return _lookup(self.tpu_chips, region, generation, what="TPU", kind="tpu",
+                       field="generation")
 
     def filestore_tier(self, region: str, tier: str) -> GibMonthPrice:
         """The per-GiB-month price of a Filestore tier in ``region``."""
-        found = self.filestore.get((region, tier))
-        if found is not None:
-            return found
-        if not self.filestore:
-            raise CatalogLookupError(f"no Filestore prices in the catalog; "
-                                     f"{unpublished('filestore')}", field="tier")
-        raise CatalogLookupError(
-            f"no price for Filestore {tier} in {region}; the catalog prices "
-            f"{_join(f'{t} in {r}' for r, t in self.filestore)}", field="tier")
+        return _lookup(self.filestore, region, tier, what="Filestore", kind="filestore",
+                       field="tier")
 
     def gcs_class(self, location: str, storage_class: str) -> tuple[float, Source]:
         """USD per GiB-month of a Cloud Storage class at ``location``, and its source."""
@@ -173,11 +169,13 @@ def price_catalog_rows(catalog: PriceCatalog = CATALOG, region: str | None = Non
         if region is None or where == region:
             rows.append({"region": where, "item": name, "unit": "GiB-month",
                          "on_demand": disk.usd_per_gib_month, "source": disk.source.url})
-    for where, ssd in sorted(catalog.local_ssd.items()):
+    for where in sorted({r for r, _ in catalog.local_ssd}):
         if region is None or where == region:
-            prices = dict(ssd.usd_per_gib_month)
+            prices = {mode: ssd for (r, mode), ssd in catalog.local_ssd.items() if r == where}
             rows.append({"region": where, "item": "local-ssd", "unit": "GiB-month",
-                         "on_demand": prices.get("on_demand"), "spot": prices.get("spot"),
-                         "commit_1y": prices.get("1y"), "commit_3y": prices.get("3y"),
-                         "source": ssd.source.url})
+                         **{column: prices[mode].usd_per_gib_month
+                            for column, mode in (("on_demand", "on_demand"), ("spot", "spot"),
+                                                 ("commit_1y", "1y"), ("commit_3y", "3y"))
+                            if mode in prices},
+                         "source": next(iter(prices.values())).source.url})
     return rows

@@ -20,7 +20,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Mapping
 
-from infra.catalog.prices.records import GibMonthPrice, LocalSsdPrice, MachinePrice
+from infra.catalog.prices.records import GibMonthPrice, MachinePrice
 from infra.catalog.source import Source
 
 SKU_EXPORT_URL = (
@@ -221,9 +221,9 @@ _LOCAL_SSD_ROWS = {  # region: (on-demand, spot, 1y, 3y) USD per GiB-month
     "us-east4": (0.088, 0.0528, 0.05544, 0.0396),
     "europe-west4": (0.088, 0.0494, 0.05544, 0.0396),
 }
-LOCAL_SSD_PRICES: Mapping[str, LocalSsdPrice] = MappingProxyType({
-    region: LocalSsdPrice(region, tuple(zip(("on_demand", "spot", "1y", "3y"), row)),
-                          _LOCAL_SSD_SOURCE)
+LOCAL_SSD_PRICES: Mapping[tuple[str, str], GibMonthPrice] = MappingProxyType({
+    (region, mode): GibMonthPrice(f"local-ssd {mode}", region, price, _LOCAL_SSD_SOURCE)
     for region, row in _LOCAL_SSD_ROWS.items()
+    for mode, price in zip(("on_demand", "spot", "1y", "3y"), row)
 })
-"""Local SSD by region."""
+"""Local SSD by (region, how the VM it is attached to is billed: on_demand, spot, 1y, 3y)."""

@@ -92,30 +92,13 @@ class MachinePrice:
 
 @dataclass(frozen=True)
 class GibMonthPrice:
-    """A capacity price in one region: USD per GiB per month (disks, Local SSD, Filestore)."""
+    """A capacity price in one region: USD per GiB per month (disks, Local SSD by billing mode,
+    Filestore tiers)."""
 
     kind: str
     region: str
     usd_per_gib_month: float
     source: Source
-
-
-@dataclass(frozen=True)
-class LocalSsdPrice:
-    """Local SSD in one region, USD per GiB-month, by how the VM it is attached to is billed."""
-
-    region: str
-    usd_per_gib_month: tuple[tuple[str, float], ...]
-    source: Source
-
-    def price(self, mode: PriceMode) -> float:
-        prices = dict(self.usd_per_gib_month)
-        try:
-            return prices[mode]
-        except KeyError:
-            raise CatalogLookupError(
-                f"no {mode} Local SSD price in {self.region}; the catalog has {', '.join(prices)}"
-            ) from None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from infra.catalog.prices import CATALOG, GibMonthPrice, TpuChipPrice
 from infra.catalog.source import Source
 from infra.cost import Assumptions, CostLine, CostReport, Unpriced, estimate
-from infra.cost.estimate import FREE_TYPES, RULES, USAGE_TYPES
+from infra.cost.pricing import FREE_TYPES, RULES, USAGE_TYPES
 from infra.engine.plan import Plan, PlanResource
 from infra.errors import AidcError
 from tests.helpers import STACKS, STACKS_DIR, plan_stack_file

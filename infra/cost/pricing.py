@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from infra.catalog.gpu import GPU_MACHINES, LOCAL_SSD_DISK_GIB
@@ -54,7 +55,7 @@ from infra.catalog.prices.services import (
 from infra.catalog.source import Source
 from infra.catalog.tpu import tpu_generation_of, tpu_slice
 from infra.config.compute import HYPERDISK_ONLY_PREFIXES
-from infra.cost.model import CostLine, CostReport, Unpriced, cents, unique_sources
+from infra.cost.model import Charge, CostLine, CostReport, Unpriced, cents, unique_sources
 from infra.engine.plan import Plan, PlanResource
 from infra.errors import AidcError, CatalogLookupError
 
@@ -112,7 +113,7 @@ class _Priced:
 
 @dataclass(frozen=True)
 class _NoFixedCharge:
-    charge: str  # "free" or "usage"
+    charge: Charge  # "free" or "usage"
     basis: str
     sources: tuple[Source, ...] = ()
     usage: tuple[str, ...] = ()
@@ -123,7 +124,7 @@ Rule = Callable[[PlanResource, "_Context"], "_Priced | _NoFixedCharge"]
 
 # --- the tables: types with no charge, or billed only by use -----------------------------------
 
-FREE_TYPES: Mapping[str, str] = {
+FREE_TYPES: Mapping[str, str] = MappingProxyType({
     "gcp:compute/network:Network": "a VPC network carries no charge; traffic is billed where it goes",
     "gcp:compute/subnetwork:Subnetwork": "a subnet carries no charge (flow logs, if enabled, are "
                                          "billed as vended network logs)",
@@ -145,15 +146,15 @@ FREE_TYPES: Mapping[str, str] = {
     "gcp:monitoring/dashboard:Dashboard": "Cloud Monitoring dashboards carry no charge",
     "gcp:monitoring/notificationChannel:NotificationChannel": "notification channels carry no "
                                                               "charge",
-}
+})
 """Resource types that carry no charge, each with the reason the report shows."""
 
-FREE_PREFIXES: Mapping[str, str] = {
+FREE_PREFIXES: Mapping[str, str] = MappingProxyType({
     "kubernetes:": "a Kubernetes object runs on the cluster's nodes, which are priced",
     "pulumi:providers:": "a Pulumi provider is not a cloud resource",
-}
+})
 
-USAGE_TYPES: Mapping[str, tuple[str, tuple[str, ...], tuple[Source, ...]]] = {
+USAGE_TYPES: Mapping[str, tuple[str, tuple[str, ...], tuple[Source, ...]]] = MappingProxyType({
     "gcp:logging/metric:Metric": (
         "a user-defined log-based metric has no fixed charge",
         ("log-based metric samples, billed as Cloud Monitoring metric data ingested (per MiB)",),
@@ -170,7 +171,7 @@ USAGE_TYPES: Mapping[str, tuple[str, tuple[str, ...], tuple[Source, ...]]] = {
         "an agentless Storage Transfer Service job (Amazon S3 is one) carries no STS charge",
         ("transfers: source egress billed by AWS, writes by Cloud Storage (see "
          "`aidc transfer plan`)",), ()),
-}
+})
 """Resource types with no fixed monthly charge whose use is billed: what the use is billed as."""
 
 
@@ -363,11 +364,11 @@ def _price_pool(pool: PlanResource, ctx: _Context) -> _Priced:
     extra_ssd = _local_ssd_count(config) - (GPU_MACHINES[machine_type].local_ssd_count
                                             if machine_type in GPU_MACHINES else 0)
     if extra_ssd > 0:
-        ssd = ctx.catalog.local_ssd_price(region)
+        ssd = ctx.catalog.local_ssd_price(region, capacity.mode)
         sources.append(ssd.source)
-        per_node += extra_ssd * LOCAL_SSD_DISK_GIB * ssd.price(capacity.mode)
+        per_node += extra_ssd * LOCAL_SSD_DISK_GIB * ssd.usd_per_gib_month
         parts.append(f"{extra_ssd} x {LOCAL_SSD_DISK_GIB} GiB Local SSD at "
-                     f"{_money(ssd.price(capacity.mode))}/GiB-month")
+                     f"{_money(ssd.usd_per_gib_month)}/GiB-month")
     nodes = (f"{size.min_nodes}" if size.min_nodes == size.max_nodes
              else f"{size.min_nodes}-{size.max_nodes}")
     basis = (f"{nodes} nodes ({size.how}) x {machine_type} x {capacity.label} {region} x "
@@ -538,7 +539,7 @@ def _price_global_address(address: PlanResource, ctx: _Context) -> _NoFixedCharg
                        "no global address price")
 
 
-RULES: Mapping[str, Rule] = {
+RULES: Mapping[str, Rule] = MappingProxyType({
     NODE_POOL: _price_pool,
     CLUSTER: _price_cluster,
     "gcp:filestore/instance:Instance": _price_filestore,
@@ -547,7 +548,7 @@ RULES: Mapping[str, Rule] = {
     "gcp:kms/cryptoKey:CryptoKey": _price_crypto_key,
     "gcp:monitoring/alertPolicy:AlertPolicy": _price_alert_policy,
     "gcp:compute/globalAddress:GlobalAddress": _price_global_address,
-}
+})
 """Resource types with a price rule."""
 
 
@@ -637,7 +638,7 @@ def _price(resource: PlanResource, ctx: _Context) -> CostLine | Unpriced:
         return unpriced(f"aidc has no price rule for {resource.type}")
     if isinstance(outcome, _NoFixedCharge):
         return CostLine(resource.urn, resource.type, resource.name, component, 0.0, 0.0,
-                        outcome.basis, charge=outcome.charge,  # type: ignore[arg-type]
+                        outcome.basis, charge=outcome.charge,
                         usage=outcome.usage, sources=outcome.sources)
     return CostLine(resource.urn, resource.type, resource.name, component, outcome.monthly_min,
                     outcome.monthly_max, outcome.basis, capacity=outcome.capacity,
