@@ -312,6 +312,15 @@ def tpu_generation(name: str) -> TpuGeneration:
         ) from None
 
 
+def tpu_generation_of(machine_type: str) -> TpuGeneration | None:
+    """The generation whose VMs are ``machine_type`` (``ct5p-hightpu-4t`` is v5p), or None for a
+    machine type that is not a TPU VM."""
+    for record in TPU_GENERATIONS.values():
+        if any(machine.name == machine_type for machine in record.machine_types):
+            return record
+    return None
+
+
 @dataclass(frozen=True)
 class TpuSlice:
     """One TPU slice as a GKE node pool: its nodes are VMs of ``machine_type``."""

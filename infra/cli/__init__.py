@@ -1,4 +1,4 @@
-"""The `aidc` command: plan, check, diff, validate and inspect stacks offline.
+"""The `aidc` command: plan, check, diff, cost, validate and inspect stacks offline.
 
 `common` holds the app and what every command shares; each command group is a module of its own.
 `main` is the one error boundary: a user's mistake is one message and exit 2, never a traceback.
@@ -14,6 +14,7 @@ from infra.cli import check, plan  # noqa: F401 (register their commands on the 
 from infra.cli.catalog import catalog_app
 from infra.cli.common import app, state
 from infra.cli.config import config_app
+from infra.cli.cost import cost_app
 from infra.cli.policy import policy_app
 from infra.cli.transfer import app as transfer_app
 from infra.errors import AidcError
@@ -23,6 +24,7 @@ EXIT_INTERRUPTED = 130
 
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(cost_app, name="cost")
 app.add_typer(policy_app, name="policy")
 app.add_typer(transfer_app, name="transfer")
 

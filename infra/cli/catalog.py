@@ -11,7 +11,8 @@ import typer
 from infra.cli.common import JsonFlag, table, write_or_print
 from infra.errors import AidcError
 
-catalog_app = typer.Typer(no_args_is_help=True, help="Reference data: Filestore tiers, GPUs, TPUs.")
+catalog_app = typer.Typer(no_args_is_help=True,
+                          help="Reference data: Filestore tiers, GPUs, TPUs, prices.")
 
 
 @catalog_app.command("filestore")
@@ -82,3 +83,22 @@ def catalog_tpu(
             for r in rows]
     sys.stdout.write(table(flat, ["generation", "label", "dims", "machine types", "max chips",
                                    "topologies"]))
+
+
+@catalog_app.command("prices")
+def catalog_prices(
+    region: Annotated[Optional[str], typer.Option(help="Only this region, e.g. us-central1.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Machine types, disks and Local SSD the price catalog holds, USD a month (730 h), with
+    sources. TPU, Filestore, DWS, Hyperdisk and N1-GPU prices are not in it: see `aidc cost`."""
+    from infra.catalog.prices import CATALOG, price_catalog_rows
+
+    if region is not None and region not in CATALOG.regions():
+        raise AidcError(f"--region {region!r}: the catalog prices {', '.join(CATALOG.regions())}")
+    rows = price_catalog_rows(region=region)
+    if as_json:
+        write_or_print(json.dumps(rows, indent=2), None)
+        return
+    sys.stdout.write(table(rows, ["region", "item", "unit", "on_demand", "spot", "commit_1y",
+                                  "commit_3y"]))

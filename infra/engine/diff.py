@@ -56,13 +56,20 @@ class PlanDiff:
         }
 
 
-def _key(urn: str, base: Plan, target: Plan) -> str:
-    # Stacks differ in name, so URNs of two stacks never match literally: compare the part
-    # after `urn:pulumi:<stack>::<project>::`. The root Stack is named `<project>-<stack>`,
-    # so it is matched by its type alone.
+def resource_key(urn: str, across_stacks: bool) -> str:
+    """What identifies a resource when two plans (or reports) are compared.
+
+    Stacks differ in name, so URNs of two stacks never match literally: across stacks, compare
+    the part after `urn:pulumi:<stack>::<project>::`. The root Stack is named
+    `<project>-<stack>`, so it is matched by its type alone.
+    """
     if urn.split("::")[2:3] == [STACK_TYPE]:
         return STACK_TYPE
-    return urn.split("::", 2)[-1] if base.stack != target.stack else urn
+    return urn.split("::", 2)[-1] if across_stacks else urn
+
+
+def _key(urn: str, base: Plan, target: Plan) -> str:
+    return resource_key(urn, base.stack != target.stack)
 
 
 def diff_plans(base: Plan, target: Plan) -> PlanDiff:
