@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from infra.cli.common import ProgramOpt, StackArg, StackFileOpt, app, write_or_print
+from infra.cli.common import ProgramOpt, StackArg, StackFileOpt, TimeoutOpt, app, write_or_print
 from infra.cli.plan import plan_of
 from infra.errors import AidcError
 from infra.files import check_output, is_stdout
@@ -18,6 +18,7 @@ def check(
     stack: StackArg = None,
     stack_file: StackFileOpt = None,
     program: ProgramOpt = None,
+    timeout: TimeoutOpt = None,
     plan_path: Annotated[Optional[Path], typer.Option("--plan", help="Check a saved Plan JSON.")] = None,
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="Any Python policy pack (default: policies/).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json, sarif or markdown.")] = "text",
@@ -44,7 +45,8 @@ def check(
                            stack_file=stack_file, pack_dir=policy_pack)
     else:
         name, stack_file = resolve_stack(stack, stack_file, program or STACKS_DIR)
-        result = run_check(lambda submit: plan_of(name, stack_file, program, on_resource=submit),
+        result = run_check(lambda submit: plan_of(name, stack_file, program, on_resource=submit,
+                                                   timeout=timeout),
                            project=project_name(), stack=name, stack_file=stack_file,
                            pack_dir=policy_pack)
     source = str(stack_file) if stack_file is not None else None

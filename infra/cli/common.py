@@ -25,6 +25,9 @@ state = {"debug": False}
 StackArg = Annotated[Optional[str], typer.Argument(help="Stack name: stacks/Pulumi.<STACK>.yaml.")]
 StackFileOpt = Annotated[Optional[Path], typer.Option("--stack-file", help="Any stack file.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+TimeoutOpt = Annotated[Optional[float], typer.Option(
+    "--timeout", help="Seconds the program may run before it is stopped (default 180, or "
+                      "$AIDC_PROGRAM_TIMEOUT); a stopped program is exit 2.")]
 ProgramOpt = Annotated[Optional[Path], typer.Option(
     "--program", help="Another Pulumi Python program directory (default: stacks/).")]
 

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from infra.cli.common import JsonFlag, ProgramOpt, StackArg, StackFileOpt, app, write_or_print
+from infra.cli.common import (
+    JsonFlag,
+    ProgramOpt,
+    StackArg,
+    StackFileOpt,
+    TimeoutOpt,
+    app,
+    write_or_print,
+)
 from infra.files import check_output, is_stdout
 
 if TYPE_CHECKING:
@@ -19,17 +27,20 @@ if TYPE_CHECKING:
 
 
 def plan_of(stack: str | None, stack_file: Path | None, program: Path | None = None,
-          on_resource: Callable[[PlanResource], None] | None = None) -> Plan:
+            on_resource: Callable[[PlanResource], None] | None = None,
+            timeout: float | None = None) -> Plan:
     from infra.config.load import STACKS_DIR
     from infra.plan import plan_stack, resolve_stack
 
     program_dir = program or STACKS_DIR
     name, path = resolve_stack(stack, stack_file, program_dir)
-    return plan_stack(name, path, program_dir=program_dir, on_resource=on_resource)
+    return plan_stack(name, path, program_dir=program_dir, on_resource=on_resource,
+                      timeout=timeout)
 
 
 @app.command()
 def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: ProgramOpt = None,
+         timeout: TimeoutOpt = None,
          json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the Plan JSON here.")] = None,
          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False) -> None:
     """Render a stack offline and print its resource tree, grouped by component."""
@@ -38,7 +49,7 @@ def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: Progr
     inputs = (stack_file, program)
     if json_path is not None:
         check_output(json_path, inputs)
-    result = plan_of(stack, stack_file, program)
+    result = plan_of(stack, stack_file, program, timeout=timeout)
     if json_path is not None:
         write_or_print(result.to_json(), json_path, inputs=inputs)
         if is_stdout(json_path):

@@ -14,21 +14,25 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from infra.catalog import cloud_prices as prices
+from infra.errors import AidcError
 from infra.report.transfer import plan_to_json, render_text
 from infra.transfer import inventory as inv
 from infra.transfer.plan import build_plan, describe_error
 from infra.transfer.units import human_bytes
 
 EXIT_USER_ERROR = 2
+DEFAULT_TIMEOUT_SECONDS = 1800.0
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Plan dataset transfers from Amazon S3 (or S3-compatible storage) to Cloud Storage.",
@@ -87,13 +91,16 @@ def plan(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the text report.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress indicator.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, max=86_400,
+        help="Seconds the whole plan may take before it is abandoned (exit 2).")] = DEFAULT_TIMEOUT_SECONDS,
 ) -> None:
     """Inventory the source, check its security posture, estimate time and cost."""
     err = Console(stderr=True, highlight=False)
     bar = _progress(err, source) if not quiet and sys.stderr.isatty() else contextlib.nullcontext()
     try:
         with bar as on_page:
-            result = build_plan(
+            result = _within(timeout, lambda: build_plan(
                 source,
                 include=include or (),
                 exclude=exclude or (),
@@ -106,7 +113,7 @@ def plan(
                 top_n=top,
                 apply_free_tier=free_tier,
                 on_page=on_page,
-            )
+            ))
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
@@ -120,6 +127,29 @@ def plan(
         typer.echo(json.dumps(plan_to_json(result), indent=2))
     else:
         render_text(result, Console(highlight=False))
+
+
+def _within(seconds: float, work: Callable[[], T]) -> T:
+    """`work()` on a daemon thread, abandoned after `seconds`: botocore's timeouts bound each
+    read, not an endpoint that trickles bytes or hands out page after page forever."""
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="aidc-transfer-plan", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise AidcError(f"the S3 source did not finish answering within {seconds:g} s; the plan "
+                        "was abandoned (raise --timeout for a very large bucket)")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 @contextlib.contextmanager

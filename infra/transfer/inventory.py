@@ -42,9 +42,11 @@ OnPage = Callable[[int, int], None]
 """Progress callback: (objects so far, bytes so far), called once per listing page."""
 
 
-# Fail fast on an unreachable endpoint: a preflight should not hang for minutes on retries.
+# Fail fast on an unreachable or silent endpoint: a preflight should not hang for minutes on
+# retries. A whole `aidc transfer plan` also has a deadline (infra.cli.transfer, --timeout),
+# which ends an endpoint that trickles bytes or paginates forever.
 CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 60
+READ_TIMEOUT_SECONDS = 20
 MAX_ATTEMPTS = 2
 
 
