@@ -1,5 +1,5 @@
 """aidc's policy pack: a Pulumi CrossGuard pack (run by `pulumi preview --policy-pack policies/`
-and by aidc's offline driver, `infra.check.analyzer`).
+and by aidc's offline driver, `infra.check`).
 
 Importing the package is cheap and pulls in nothing: `policies.metadata` (pure data) is what
 `infra` reads; `policies.pack` builds the pulumi-policy objects; `__main__` serves them.

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from infra.check.analyzer import _pack_info, reconcile_config
+from infra.check.protocol import pack_info, reconcile_config
 from infra.config.policy import PROPERTY_OF_FIELD, PolicySettings, Waiver
 from policies import pack
 from policies.metadata import POLICIES, POLICY_NAMES, all_config_properties
@@ -22,7 +22,7 @@ def info():
 
     servicer = _PolicyAnalyzerServicer(pack.PACK_NAME, "0.1.0", pack.build_policies(),
                                        EnforcementLevel.ADVISORY, pack.initial_config())
-    return _pack_info(servicer.GetAnalyzerInfo(None, None))
+    return pack_info(servicer.GetAnalyzerInfo(None, None))
 
 
 def test_every_pack_property_has_exactly_one_setting() -> None:

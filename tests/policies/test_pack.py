@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from infra.check.analyzer import NOT_VERIFIABLE
+from infra.check.protocol import NOT_VERIFIABLE
+from infra.check.run import PolicyAnalyzer
 from infra.errors import AidcError
 from infra.config.policy import PolicySettings, Waiver
 from policies import pack
@@ -371,3 +372,32 @@ def test_golden_resources_are_labelled_with_known_classifications() -> None:
             "data-classification")
         assert label is None or label in CLASSIFICATIONS
     assert BY_NAME["no-public-members"].id == "P1"
+
+
+
+# --- the SDK speed-ups ------------------------------------------------------------------------
+
+def test_pack_speedups_do_not_change_any_verdict(monkeypatch) -> None:
+    """The pack's speed-ups (decode once per request, run only the policies of the resource's
+    type) are invisible: with and without them, a plan holding every failing case (and an
+    unknown value) gets the same violations, diagnostics and "not applicable" answers."""
+    cases = [c for m in CASE_MODULES for c in m.CASES if c.config is None]
+    subjects = [resource(c.type, f"case-{i}", c.changes, inputs=c.inputs,
+                         property_dependencies=c.deps) for i, c in enumerate(cases)]
+    unknown = resource(FIREWALL, "unknown", {"sourceRanges": "[unknown]"})
+    plan = plan_of(*subjects, unknown)
+
+    def verdict() -> tuple[list, list, list]:
+        with PolicyAnalyzer() as running:
+            result = running.check(plan)
+            not_applicable = sorted(running.last_not_applicable)
+        return (sorted(map(repr, result.violations)), sorted(map(repr, result.diagnostics)),
+                not_applicable)
+
+    fast = verdict()
+    monkeypatch.setenv("AIDC_POLICY_SPEEDUPS", "0")
+    assert verdict() == fast
+    # not vacuous: every policy with a failing case has findings, the unknown a diagnostic
+    judged = {c.policy for c in cases if c.fails}
+    assert {p for p in judged if any(f"policy='{p}'" in v for v in fast[0])} == judged
+    assert fast[1]
