@@ -10,7 +10,6 @@ what was waived and why); see `encode_waived` / `decode_waived`.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import threading
@@ -174,6 +173,17 @@ def initial_config() -> dict[str, dict[str, Any]]:
     return {m.name: {"enforcementLevel": EnforcementLevel(m.default_enforcement),
                      **m.config_defaults()}
             for m in POLICIES.values()}
+
+
+# --- speed-ups: patches to pulumi-policy's servicer ---------------------------------------------
+# They replace private internals of the pulumi-policy minor bounded in requirements.txt and
+# pyproject.toml, and are installed only when aidc's offline driver asks (SPEEDUPS_ENV); a test
+# runs every policy case with and without them and compares the verdicts.
+
+def install_speedups() -> bool:
+    """Both speed-ups below; False if the SDK is not the one they were written against."""
+    decode = install_decode_cache()
+    return install_type_index(resource_types_by_policy()) and decode
 
 
 # --- decode once per request -------------------------------------------------------------------

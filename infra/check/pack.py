@@ -29,6 +29,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, en
 from infra.check import forward
 from infra.check.protocol import PackInfo, pack_info
 from infra.errors import AidcError
+from policies.protocol import SPEEDUPS_ENV
 
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 START_TIMEOUT_SECONDS = 60.0
@@ -85,14 +86,20 @@ class _StartFailure(Exception):
 
 
 def pack_environment(base: Mapping[str, str], *, project: str = "", stack: str = "",
-                     stack_config: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The pack's environment, as the engine sets it for a preview."""
+                     stack_config: Mapping[str, str] | None = None,
+                     speedups: bool = True) -> dict[str, str]:
+    """The pack's environment, as the engine sets it for a preview, plus our speed-up opt-in
+    (the pack runs the stock pulumi-policy SDK unless asked; see policies/pack.py)."""
     env = dict(base)
     env["PULUMI_DRY_RUN"] = "true"
     if project and stack:
         env["PULUMI_PROJECT"], env["PULUMI_STACK"] = project, stack
     if stack_config:
         env["PULUMI_CONFIG"] = json.dumps(dict(stack_config))
+    if speedups:
+        env[SPEEDUPS_ENV] = "1"
+    else:
+        env.pop(SPEEDUPS_ENV, None)
     return env
 
 
@@ -101,12 +108,13 @@ class PackProcess:
 
     def __init__(self, pack_dir: Path = DEFAULT_PACK_DIR, *, project: str = "",
                  stack: str = "", stack_config: Mapping[str, str] | None = None,
-                 start_timeout: float = START_TIMEOUT_SECONDS) -> None:
+                 start_timeout: float = START_TIMEOUT_SECONDS, speedups: bool = True) -> None:
         self.pack_dir = Path(pack_dir).resolve()
         self.project = project
         self.stack = stack
         self.stack_config = dict(stack_config or {})
         self.start_timeout = start_timeout
+        self.speedups = speedups
         self.info: PackInfo | None = None
         self.start_seconds = 0.0
         self.address = ""
@@ -168,7 +176,7 @@ class PackProcess:
         self._engine_server.start()
 
         env = pack_environment(os.environ, project=self.project, stack=self.stack,
-                               stack_config=self.stack_config)
+                               stack_config=self.stack_config, speedups=self.speedups)
         self._proc = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],
             cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL,

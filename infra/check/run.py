@@ -46,13 +46,17 @@ from infra.errors import AidcError
 
 
 class PolicyAnalyzer:
-    """A running policy pack: start once, check many plans, always stopped on exit."""
+    """A running policy pack: start once, check many plans, always stopped on exit.
+
+    `speedups` asks our pack to install its pulumi-policy speed-ups (policies/pack.py); other
+    packs ignore it, and False runs the stock SDK, as `pulumi preview` does."""
 
     def __init__(self, pack_dir: Path = DEFAULT_PACK_DIR, *, project: str = "",
                  stack: str = "", stack_config: Mapping[str, str] | None = None,
-                 start_timeout: float = START_TIMEOUT_SECONDS) -> None:
+                 start_timeout: float = START_TIMEOUT_SECONDS, speedups: bool = True) -> None:
         self._pack = PackProcess(pack_dir, project=project, stack=stack,
-                                 stack_config=stack_config, start_timeout=start_timeout)
+                                 stack_config=stack_config, start_timeout=start_timeout,
+                                 speedups=speedups)
         # (policy, urn, reason) of every "not applicable" in the last check ("" urn: the stack).
         self.last_not_applicable: list[tuple[str, str, str]] = []
         self._session: Session | None = None

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from infra.check.pack import pack_environment
 from infra.check.run import PolicyAnalyzer
 from infra.errors import AidcError
+from policies.protocol import SPEEDUPS_ENV
 from tests.check.packs import write_pack
 
 
@@ -60,6 +62,16 @@ def test_stops_the_pack_on_keyboard_interrupt(spawned) -> None:
         with PolicyAnalyzer():
             raise KeyboardInterrupt
     assert len(spawned) == 1 and spawned[0].poll() is not None
+
+
+def test_pack_environment_is_the_engines_plus_the_speedup_opt_in() -> None:
+    """The pack sees a preview's environment; the speed-ups are asked for explicitly, and
+    `speedups=False` takes the request away even if the caller's environment carries it."""
+    env = pack_environment({"PATH": "/bin", SPEEDUPS_ENV: "1"}, project="aidc", stack="dev",
+                           stack_config={"aidc:x": "1"}, speedups=False)
+    assert env == {"PATH": "/bin", "PULUMI_DRY_RUN": "true", "PULUMI_PROJECT": "aidc",
+                   "PULUMI_STACK": "dev", "PULUMI_CONFIG": '{"aidc:x": "1"}'}
+    assert pack_environment({}, speedups=True) == {"PULUMI_DRY_RUN": "true", SPEEDUPS_ENV: "1"}
 
 
 def test_pack_exits_when_its_parent_is_killed(tmp_path: Path) -> None:

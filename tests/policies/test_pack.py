@@ -8,17 +8,27 @@ passing and a failing case among them.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
 from infra.check.protocol import NOT_VERIFIABLE
 from infra.check.run import PolicyAnalyzer
+from infra.engine.plan import Plan
 from infra.errors import AidcError
 from infra.config.policy import PolicySettings, Waiver
 from policies import pack
 from policies.metadata import BY_NAME, CONCERNS, POLICIES, POLICY_NAMES
-from policies.protocol import CLASSIFICATIONS, REFERENCE_PREFIXES
+from policies.protocol import CLASSIFICATIONS, REFERENCE_PREFIXES, SPEEDUPS_ENV
 from tests.policies import test_classification as test_policy_classification
 from tests.policies import test_compute as test_policy_compute
 from tests.policies import test_encryption as test_policy_encryption
@@ -374,30 +384,87 @@ def test_golden_resources_are_labelled_with_known_classifications() -> None:
     assert BY_NAME["no-public-members"].id == "P1"
 
 
-
 # --- the SDK speed-ups ------------------------------------------------------------------------
 
-def test_pack_speedups_do_not_change_any_verdict(monkeypatch) -> None:
+_SPEEDUPS_PROBE = textwrap.dedent("""
+    import runpy, sys
+    import pulumi_policy
+    from pulumi_policy import policy as sdk
+    pulumi_policy.PolicyPack = lambda **kwargs: None  # build the pack, do not serve it
+    runpy.run_path(sys.argv[1], run_name="__main__")
+    servicer = sdk._PolicyAnalyzerServicer
+    print(getattr(servicer, "_aidc_decode_cache", False), getattr(servicer, "_aidc_type_index", False))
+""")
+
+
+@pytest.mark.parametrize("value, installed", [(None, False), ("0", False), ("1", True)])
+def test_speedups_are_installed_only_when_the_driver_asks(value, installed) -> None:
+    """`pulumi preview --policy-pack policies/` runs the stock pulumi-policy SDK; only aidc's
+    offline driver, which sets the opt-in, gets the patched servicer."""
+    env = {k: v for k, v in os.environ.items() if k != SPEEDUPS_ENV}
+    if value is not None:
+        env[SPEEDUPS_ENV] = value
+    main = Path(pack.__file__).with_name("__main__.py")
+    out = subprocess.run([sys.executable, "-c", _SPEEDUPS_PROBE, str(main)], env=env,
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    assert out.split() == [str(installed)] * 2
+
+
+def _plans_of_every_case() -> list[tuple[Plan, dict | None]]:
+    """Every case of CASE_MODULES in a plan judged under its config: the cases sharing a config
+    in one plan, a case with extra resources in a plan of its own; plus an unknown value."""
+    groups: dict[str, list[tuple[int, Any]]] = {}
+    for i, case in enumerate(c for module in CASE_MODULES for c in module.CASES):
+        key = f"extra-{i}" if case.extra else json.dumps(case.config, sort_keys=True)
+        groups.setdefault(key, []).append((i, case))
+    plans = []
+    for members in groups.values():
+        subjects = [resource(c.type, f"case-{i}", c.changes, inputs=c.inputs, protect=c.protect,
+                             property_dependencies=c.deps) for i, c in members]
+        plans.append((plan_of(*subjects, *(e for _, c in members for e in c.extra)),
+                      members[0][1].config))
+    plans.append((plan_of(resource(FIREWALL, "unknown", {"sourceRanges": "[unknown]"})), None))
+    return plans
+
+
+def test_speedups_do_not_change_any_verdict() -> None:
     """The pack's speed-ups (decode once per request, run only the policies of the resource's
-    type) are invisible: with and without them, a plan holding every failing case (and an
-    unknown value) gets the same violations, diagnostics and "not applicable" answers."""
-    cases = [c for m in CASE_MODULES for c in m.CASES if c.config is None]
-    subjects = [resource(c.type, f"case-{i}", c.changes, inputs=c.inputs,
-                         property_dependencies=c.deps) for i, c in enumerate(cases)]
-    unknown = resource(FIREWALL, "unknown", {"sourceRanges": "[unknown]"})
-    plan = plan_of(*subjects, unknown)
+    type) are invisible: with and without them, every policy case (each under its own config)
+    gets the same violations, diagnostics and "not applicable" answers."""
+    plans = _plans_of_every_case()
 
-    def verdict() -> tuple[list, list, list]:
-        with PolicyAnalyzer() as running:
-            result = running.check(plan)
-            not_applicable = sorted(running.last_not_applicable)
-        return (sorted(map(repr, result.violations)), sorted(map(repr, result.diagnostics)),
-                not_applicable)
+    def verdicts(speedups: bool) -> list[tuple[list, list, list]]:
+        out = []
+        with PolicyAnalyzer(speedups=speedups) as running:
+            environ = Path(f"/proc/{running.pid}/environ").read_bytes().split(b"\0")
+            assert (f"{SPEEDUPS_ENV}=1".encode() in environ) is speedups
+            for plan, config in plans:
+                result = running.check(plan, pack_config=config)
+                out.append((sorted(map(repr, result.violations)),
+                            sorted(map(repr, result.diagnostics)),
+                            sorted(running.last_not_applicable)))
+        return out
 
-    fast = verdict()
-    monkeypatch.setenv("AIDC_POLICY_SPEEDUPS", "0")
-    assert verdict() == fast
-    # not vacuous: every policy with a failing case has findings, the unknown a diagnostic
-    judged = {c.policy for c in cases if c.fails}
-    assert {p for p in judged if any(f"policy='{p}'" in v for v in fast[0])} == judged
-    assert fast[1]
+    fast = verdicts(True)
+    assert verdicts(False) == fast
+    # not vacuous: every policy has findings somewhere, and the unknown value a diagnostic
+    found = " ".join(v for violations, _, _ in fast for v in violations)
+    assert {name for name in POLICY_NAMES if f"policy='{name}'" not in found} == set()
+    assert fast[-1][1]
+
+
+def test_sdk_bounds_agree_and_hold_what_is_installed() -> None:
+    """The speed-ups replace pulumi-policy internals, so pulumi and pulumi-policy are bounded
+    to the minors they were verified against, alike for the distribution (pyproject.toml) and
+    for the pack under the Pulumi CLI (policies/requirements.txt), and the suite runs them."""
+    root = Path(pack.__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    lines = (root / "policies" / "requirements.txt").read_text().splitlines()
+    distribution = {Requirement(r).name: Requirement(r).specifier for r in project["dependencies"]}
+    pack_needs = {Requirement(r).name: Requirement(r).specifier for r in lines
+                  if r.strip() and not r.startswith("#")}
+    assert set(pack_needs) == {"pulumi", "pulumi-policy"}
+    for name, specifier in pack_needs.items():
+        assert specifier == distribution[name], name
+        assert specifier.contains(version(name)), (name, version(name))
+        assert any(s.operator == "<" for s in specifier), f"{name} needs an upper bound"
