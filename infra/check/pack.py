@@ -139,6 +139,11 @@ class PackProcess:
     def logs_since(self, start: int) -> list[tuple[int, str, str]]:
         return self._engine.since(start)
 
+    @property
+    def output(self) -> list[str]:
+        """The last lines the pack wrote to stdout (after its port) and stderr."""
+        return [*self._stdout, *self._stderr]
+
     def _label(self) -> str:
         return f"policy pack {self.pack_dir}"
 

@@ -91,6 +91,11 @@ class PolicyAnalyzer:
         """(severity, message, urn) of everything the pack logged to the engine."""
         return self._pack.logs
 
+    @property
+    def pack_output(self) -> list[str]:
+        """The last lines the pack process wrote to stdout and stderr."""
+        return self._pack.output
+
     def start(self) -> PackInfo:
         """Start the pack and read its metadata; AidcError (process stopped) if it cannot."""
         return self._pack.start()
