@@ -7,6 +7,7 @@ passing and a failing case among them.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -27,7 +28,7 @@ from infra.engine.plan import Plan
 from infra.errors import AidcError
 from infra.config.policy import PolicySettings, Waiver
 from policies import pack
-from policies.metadata import BY_NAME, CONCERNS, POLICIES, POLICY_NAMES
+from policies.metadata import BY_NAME, CONCERNS, POLICIES, POLICY_NAMES, RULES
 from policies.protocol import CLASSIFICATIONS, REFERENCE_PREFIXES, SPEEDUPS_ENV
 from tests.policies import test_classification as test_policy_classification
 from tests.policies import test_compute as test_policy_compute
@@ -159,13 +160,17 @@ def test_every_policy_has_a_failing_and_a_passing_protocol_case() -> None:
     assert set(POLICY_NAMES) - passing == set()
 
 
-def test_every_record_has_one_rule_in_its_concern_module() -> None:
-    """Metadata and rule functions match one to one; concerns are the pack's modules."""
-    rules = pack.rules()
-    assert set(rules) == set(POLICIES)
+def test_every_record_sits_beside_its_rule_in_its_concern_module() -> None:
+    """Each policy's record and rule are defined in the module named by its concern, one rule
+    per record; the concerns are the pack's modules."""
+    assert set(RULES) == set(POLICIES)
+    assert len(set(RULES.values())) == len(RULES)
     assert {m.concern for m in POLICIES.values()} == set(CONCERNS)
-    for policy_id, fn in rules.items():
-        assert fn.__doc__ and fn.__doc__.startswith(f"{policy_id}"), policy_id
+    for policy_id, rule in RULES.items():
+        module = importlib.import_module(f"policies.{POLICIES[policy_id].concern}")
+        assert getattr(module, policy_id) is POLICIES[policy_id], policy_id
+        assert rule.__module__ == module.__name__, policy_id
+        assert rule.__doc__ and re.match(rf"{policy_id}\b", rule.__doc__), policy_id
 
 
 @pytest.mark.parametrize("meta", list(POLICIES.values()), ids=lambda m: m.id)
@@ -393,7 +398,7 @@ _SPEEDUPS_PROBE = textwrap.dedent("""
     pulumi_policy.PolicyPack = lambda **kwargs: None  # build the pack, do not serve it
     runpy.run_path(sys.argv[1], run_name="__main__")
     servicer = sdk._PolicyAnalyzerServicer
-    print(getattr(servicer, "_aidc_decode_cache", False), getattr(servicer, "_aidc_type_index", False))
+    print(*(getattr(servicer, flag, False) for flag in ("_aidc_decode_cache", "_aidc_type_index")))
 """)
 
 
