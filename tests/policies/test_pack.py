@@ -173,6 +173,17 @@ def test_every_record_sits_beside_its_rule_in_its_concern_module() -> None:
         assert rule.__doc__ and re.match(rf"{policy_id}\b", rule.__doc__), policy_id
 
 
+def test_roster_imports_no_pulumi() -> None:
+    """infra reads the roster to validate stack files: it stays pure data and cheap, with no
+    pulumi-policy (nor pulumi, nor protobuf) behind it."""
+    probe = ("import sys, policies.metadata; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('pulumi', 'pulumi_policy', 'google', 'grpc')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize("meta", list(POLICIES.values()), ids=lambda m: m.id)
 def test_metadata_record_is_complete(meta) -> None:
     """Each record says what it checks, how to fix it, where it comes from and its defaults."""
