@@ -29,7 +29,7 @@ from .protocol import (
     FILESTORE,
     NODE_POOL,
 )
-from .record import MAX_ROTATION, UNLABELLED, Cis, PolicyMeta, Rule
+from .record import MAX_ROTATION, UNLABELLED, Cis, PolicyMeta, Rule, integer_property
 
 
 D1 = PolicyMeta(
@@ -64,15 +64,15 @@ D3 = PolicyMeta(
     description="Restricted buckets keep versions or a retention period.",
     resource_types=(BUCKET,),
     remediation="Enable versioning, or set a retention_policy (or soft_delete_policy) of at "
-                "least minRetentionDays.",
+                "least restrictedMinRetentionDays.",
     url="https://cloud.google.com/storage/docs/object-versioning",
     defaults={"versioning.enabled": False, "retentionPolicy.retentionPeriod": None,
               "softDeletePolicy.retentionDurationSeconds": 604800},
     checkov=("CKV_GCP_78",),
     policy_library=("gcp_storage_bucket_retention_v1",),
-    config={**UNLABELLED, "minRetentionDays": {
-        "type": "number", "minimum": 0, "default": 30,
-        "description": "Shortest retention/soft-delete period that counts, in days."}},
+    config={**UNLABELLED, "restrictedMinRetentionDays": integer_property(
+        30, "Restricted buckets without versioning need a retention or soft-delete period of "
+        "at least this many days.", minimum=0)},
 )
 
 
@@ -83,7 +83,7 @@ def restricted_versioning_or_retention(args: Any, config: Mapping[str, Any]) -> 
         args.not_applicable(f"classification is {level}, not restricted")
     if is_true(get(args.props, "versioning", "enabled", default=D3.default("versioning.enabled"))):
         return
-    min_seconds = float(config.get("minRetentionDays", 30)) * DAY
+    min_seconds = float(config["restrictedMinRetentionDays"]) * DAY
     retention = duration_seconds(get(args.props, "retentionPolicy", "retentionPeriod"))
     if retention is not None and retention >= min_seconds:
         return
@@ -144,7 +144,7 @@ D4 = PolicyMeta(
                 "the configured maximum.",
     resource_types=(BUCKET, CRYPTO_KEY),
     remediation="Create the bucket's key in the same stack (aidc's kms component) with a "
-                "rotation_period of at most maxRotationDays.",
+                "rotation_period of at most kmsMaxRotationDays.",
     url="https://cloud.google.com/kms/docs/key-rotation",
     defaults={"rotationPeriod": None, "encryption.defaultKmsKeyName": None},
     cis=(Cis("GCP", "2.0", "1.10"),),
@@ -154,7 +154,7 @@ D4 = PolicyMeta(
 
 def restricted_bucket_key_rotation(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """D4 (stack): a restricted bucket's key must be ours and must rotate within the limit."""
-    max_seconds = float(config.get("maxRotationDays", 90)) * DAY
+    max_seconds = float(config["kmsMaxRotationDays"]) * DAY
     keys = index_crypto_keys(args.resources)
     for bucket in args.resources:
         if bucket.resource_type != BUCKET or classification(bucket.props, config) != "restricted":

@@ -34,7 +34,16 @@ from .protocol import (
     NODE_POOL,
     VM_TYPES,
 )
-from .record import MAX_ROTATION, UNLABELLED, Cis, PolicyMeta, Rule, classification_property
+from .record import (
+    MAX_ROTATION,
+    UNLABELLED,
+    Cis,
+    PolicyMeta,
+    Rule,
+    boolean_property,
+    classification_property,
+    integer_property,
+)
 
 _HSM_LEVELS = frozenset({"HSM", "HSM_SINGLE_TENANT", "EXTERNAL", "EXTERNAL_VPC"})
 
@@ -49,14 +58,15 @@ def _level(props: Any, config: Mapping[str, Any], labels_key: str = "labels") ->
 def _require_cmek(args: Any, config: Mapping[str, Any], labels_key: str = "labels",
                   props: Any = None) -> tuple[str, str]:
     level, how = _level(args.props if props is None else props, config, labels_key)
-    threshold = str(config.get("cmekMinClassification", "confidential"))
+    threshold = str(config["cmekMinClassification"])
     if not at_least(level, threshold):
         args.not_applicable(f"classification {level}{how} is below {threshold}")
     return level, how
 
 
 CMEK_MIN = {"cmekMinClassification": classification_property(
-    "confidential", "Lowest data classification that requires a customer-managed key.")}
+    "confidential", "Lowest data classification that must be encrypted with a customer-managed "
+    "key.")}
 
 
 D2 = PolicyMeta(
@@ -117,7 +127,7 @@ def kms_rotation_max(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     purpose = get(args.props, "purpose", default=E2.default("purpose"))
     if purpose != "ENCRYPT_DECRYPT":
         args.not_applicable(f"purpose {purpose} keys cannot rotate automatically")
-    max_days = float(config.get("maxRotationDays", 90))
+    max_days = float(config["kmsMaxRotationDays"])
     raw = get(args.props, "rotationPeriod", default=E2.default("rotationPeriod"))
     if raw is None:
         yield "rotationPeriod is not set, so the key never rotates"
@@ -183,23 +193,22 @@ E5 = PolicyMeta(
     description="KMS keys cannot be destroyed quickly: a long scheduled-destroy delay, and "
                 "Pulumi protect where required.",
     resource_types=(CRYPTO_KEY,),
-    remediation="Keep destroy_scheduled_duration at or above minDestroyScheduledDays and set "
+    remediation="Keep destroy_scheduled_duration at or above kmsMinDestroyScheduledDays and set "
                 "protect=True on keys (prod).",
     url="https://cloud.google.com/kms/docs/destroy-restore",
     defaults={"destroyScheduledDuration": "2592000s", "protect": False},
     checkov=("CKV_GCP_82",),
-    config={"minDestroyScheduledDays": {
-                "type": "number", "minimum": 1, "default": 30,
-                "description": "Shortest allowed scheduled-destroy delay, in days."},
-            "requireProtect": {
-                "type": "boolean", "default": False,
-                "description": "Require the Pulumi protect option on keys (set in prod)."}},
+    config={"kmsMinDestroyScheduledDays": integer_property(
+                30, "Shortest allowed scheduled-destroy delay for KMS keys, in days (provider "
+                "default: 30).", minimum=1, maximum=120),
+            "kmsRequireProtect": boolean_property(
+                False, "Require the Pulumi protect option on KMS keys (set in prod).")},
 )
 
 
 def kms_key_protected(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """E5: destroying a key destroys every byte encrypted with it; make that slow and explicit."""
-    min_days = float(config.get("minDestroyScheduledDays", 30))
+    min_days = float(config["kmsMinDestroyScheduledDays"])
     raw = get(args.props, "destroyScheduledDuration",
               default=E5.default("destroyScheduledDuration"))
     seconds = duration_seconds(raw)
@@ -207,7 +216,7 @@ def kms_key_protected(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         yield f"destroyScheduledDuration {raw!r} is not a duration like '2592000s'"
     elif seconds < min_days * DAY:
         yield f"destroyScheduledDuration is {seconds / DAY:g} days, less than {min_days:g}"
-    if config.get("requireProtect") and not args.opts.protect:
+    if config["kmsRequireProtect"] and not args.opts.protect:
         yield "the key is not protected (set the Pulumi protect option)"
 
 
@@ -219,16 +228,15 @@ E6 = PolicyMeta(
     url="https://cloud.google.com/kms/docs/hsm",
     defaults={"versionTemplate.protectionLevel": "SOFTWARE"},
     policy_library=("gcp_cmek_settings_v1",),
-    config={"requireHsmForRestricted": {
-        "type": "boolean", "default": True,
-        "description": "Require HSM (or external) protection for restricted keys."}},
+    config={"kmsRequireHsmForRestricted": boolean_property(
+        True, "Keys labelled restricted must be HSM-backed (or external).")},
 )
 
 
 def kms_hsm_for_restricted(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """E6: restricted data gets keys that never leave an HSM."""
-    if not config.get("requireHsmForRestricted", True):
-        args.not_applicable("requireHsmForRestricted is off")
+    if not config["kmsRequireHsmForRestricted"]:
+        args.not_applicable("kmsRequireHsmForRestricted is off")
     level = classification(args.props, config)
     if level != "restricted":
         args.not_applicable(f"key classification is {level}, not restricted")

@@ -37,7 +37,7 @@ from .protocol import (
     SA_KEY,
     TRANSFER_JOB,
 )
-from .record import UNLABELLED, Cis, PolicyMeta, Rule, strings_property
+from .record import UNLABELLED, Cis, PolicyMeta, Rule, boolean_property, strings_property
 
 _BASIC_ROLES = ("roles/owner", "roles/editor")
 _PROJECT_WIDE_SA_ROLES = frozenset({"roles/iam.serviceAccountUser",
@@ -61,7 +61,7 @@ I1 = PolicyMeta(
     checkov=("CKV2_GCP_3",),
     policy_library=("gcp_iam_restrict_service_account_key_type_v1",),
     config={"allowedKeyAccounts": strings_property(
-        "Service account ids/e-mails allowed to have user-managed keys.")},
+        "Service accounts (ids or e-mails) allowed to have user-managed keys.")},
 )
 
 
@@ -74,7 +74,7 @@ def no_user_managed_sa_keys(args: Any, config: Mapping[str, Any]) -> Iterator[st
         account = get(args.props, "serviceAccountId", default="?")
         kind = ("uploaded public key" if get(args.props, "publicKeyData")
                 else "user-managed service account key")
-    allowed = as_list(config.get("allowedKeyAccounts"))
+    allowed = as_list(config["allowedKeyAccounts"])
     if str(account) in allowed or str(account).rsplit("/", 1)[-1] in allowed:
         args.not_applicable(f"{account} is listed in allowedKeyAccounts")
     yield f"creates a {kind} for {account}"
@@ -92,14 +92,14 @@ I2 = PolicyMeta(
     cis=(Cis("GCP", "2.0", "1.5"),),
     checkov=("CKV_GCP_42", "CKV_GCP_117"),
     policy_library=("gcp_iam_allow_ban_roles_v1",),
-    config={"includeViewer": {"type": "boolean", "default": False,
-                              "description": "Also forbid roles/viewer."}},
+    config={"primitiveRolesIncludeViewer": boolean_property(
+        False, "Also forbid roles/viewer for service accounts.")},
 )
 
 
 def no_primitive_roles_for_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I2: a service account with owner/editor turns one leaked token into the whole project."""
-    banned = _BASIC_ROLES + (("roles/viewer",) if config.get("includeViewer") else ())
+    banned = _BASIC_ROLES + (("roles/viewer",) if config["primitiveRolesIncludeViewer"] else ())
     for role, member in iam_grants(args.props):
         if member == "<invalid policyData>":
             yield "policyData is not valid JSON, so its bindings cannot be verified"
@@ -129,15 +129,15 @@ def no_sa_user_token_creator_at_project(args: Any, config: Mapping[str, Any]) ->
 
 
 def _is_foreign(member: str, config: Mapping[str, Any], own_projects: set[str]) -> bool:
-    if member in as_list(config.get("allowedMembers")):
+    if member in as_list(config["allowedMembers"]):
         return False
     if is_public_member(member):
         return True
     kind, value = member_parts(member)
-    domains = {d.lower() for d in as_list(config.get("allowedMemberDomains"))}
-    projects = set(as_list(config.get("allowedProjects"))) | own_projects
+    domains = {d.lower() for d in as_list(config["allowedMemberDomains"])}
+    projects = set(as_list(config["allowedProjects"])) | own_projects
     if kind == "serviceAccount":
-        if config.get("allowServiceAgents", True) and is_service_agent(value):
+        if config["allowServiceAgents"] and is_service_agent(value):
             return False
         project = service_account_project(value) or (
             value.split(".svc.id.goog[", 1)[0] if ".svc.id.goog[" in value else None)
@@ -219,11 +219,15 @@ I4 = PolicyMeta(
     cis=(Cis("GCP", "2.0", "1.1"),),
     policy_library=("gcp_iam_allowed_policy_member_domains",),
     config={**UNLABELLED,
-            "allowedMemberDomains": strings_property("Domains of user/group/domain members."),
-            "allowedProjects": strings_property("Projects whose service accounts are allowed."),
-            "allowedMembers": strings_property("Exact members allowed (e.g. a principal:// id)."),
-            "allowServiceAgents": {"type": "boolean", "default": True,
-                                   "description": "Google service agents are allowed."}},
+            "allowedMemberDomains": strings_property(
+                "Domains whose users and groups may be granted restricted data."),
+            "allowedProjects": strings_property(
+                "Projects whose service accounts may be granted restricted data (the "
+                "resource's own project always may)."),
+            "allowedMembers": strings_property(
+                "Exact IAM members allowed on restricted data, e.g. a federated principal://."),
+            "allowServiceAgents": boolean_property(
+                True, "Google service agents (service-NNN@...) may be granted restricted data.")},
 )
 
 
@@ -276,13 +280,14 @@ I6 = PolicyMeta(
     url="https://cloud.google.com/iam/docs/service-account-permissions",
     defaults={},
     checkov=("CKV_GCP_49",),
-    config={"allowedImpersonators": strings_property("Members that may impersonate accounts.")},
+    config={"allowedImpersonators": strings_property(
+        "Members allowed service-account impersonation roles.")},
 )
 
 
 def no_sa_impersonation_roles(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I6: impersonation is privilege escalation unless the member is meant to have it."""
-    allowed = as_list(config.get("allowedImpersonators"))
+    allowed = as_list(config["allowedImpersonators"])
     for role, member in iam_grants(args.props):
         if role not in _IMPERSONATION_ROLES or member in allowed:
             continue

@@ -20,7 +20,7 @@ from .protocol import (
     K8S_SERVICE,
     WORKLOAD_TYPES,
 )
-from .record import Cis, PolicyMeta, Rule, strings_property
+from .record import Cis, PolicyMeta, Rule, boolean_property, strings_property
 
 ACCELERATORS = ("nvidia.com/gpu", "google.com/tpu")
 ACCELERATOR_NODE_LABELS = ("cloud.google.com/gke-accelerator",
@@ -41,12 +41,12 @@ def _spec(args: Any) -> Any:
 
 def _exempt_namespace(args: Any, config: Mapping[str, Any]) -> None:
     ns = namespace(args.props)
-    if ns in as_list(config.get("hostAccessNamespaces")):
+    if ns in as_list(config["hostAccessNamespaces"]):
         args.not_applicable(f"namespace {ns!r} is listed in hostAccessNamespaces")
 
 
 HOST_NAMESPACES = {"hostAccessNamespaces": strings_property(
-    "Namespaces whose workloads may run privileged or use host namespaces and paths "
+    "Kubernetes namespaces whose workloads may run privileged or use host namespaces and paths "
     "(GPU device plugin, DCGM exporter, node agents).")}
 _K8S_PSS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
 
@@ -65,7 +65,7 @@ K1 = PolicyMeta(
     cis=(Cis("GKE", "1.5", "4.2.1"),),
     checkov=("CKV_K8S_16", "CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19", "CKV_K8S_27"),
     config={**HOST_NAMESPACES, "allowedHostPaths": strings_property(
-        "hostPath patterns (fnmatch) allowed anywhere, e.g. /dev/nvidia*.")},
+        "hostPath patterns (fnmatch) any workload may mount, e.g. /dev/nvidia*.")},
 )
 
 
@@ -79,7 +79,7 @@ def k8s_no_privileged_host_access(args: Any, config: Mapping[str, Any]) -> Itera
     for field in _HOST_NAMESPACES:
         if is_true(get(spec, field)):
             yield f"{field} is true"
-    allowed = [str(p) for p in as_list(config.get("allowedHostPaths"))]
+    allowed = [str(p) for p in as_list(config["allowedHostPaths"])]
     for volume in as_list(get(spec, "volumes")):
         path = get(volume, "hostPath", "path")
         if path is not None and not matches_any(str(path), allowed):
@@ -201,7 +201,7 @@ K5 = PolicyMeta(
     cis=(Cis("GKE", "1.5", "4.2.1"),),
     checkov=("CKV_K8S_25", "CKV_K8S_28", "CKV_K8S_39"),
     config={**HOST_NAMESPACES, "forbiddenCapabilities": strings_property(
-        "Capabilities a container may not add.", ["ALL", "NET_ADMIN", "SYS_ADMIN"])},
+        "Linux capabilities no container may add.", ["ALL", "NET_ADMIN", "SYS_ADMIN"])},
 )
 
 
@@ -209,7 +209,7 @@ def k8s_capabilities(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """K5: SYS_ADMIN/NET_ADMIN are near-root; NET_RAW enables spoofing inside the cluster."""
     spec = _spec(args)
     _exempt_namespace(args, config)
-    forbidden = {str(c).upper() for c in as_list(config.get("forbiddenCapabilities"))}
+    forbidden = {str(c).upper() for c in as_list(config["forbiddenCapabilities"])}
     for label, container in containers(spec):
         caps = get(container, "securityContext", "capabilities", default={})
         added = sorted({str(c).upper() for c in as_list(get(caps, "add"))} & forbidden)
@@ -276,15 +276,16 @@ K8 = PolicyMeta(
     url="https://cloud.google.com/kubernetes-engine/docs/concepts/about-container-images",
     defaults={"containers[].image tag": "latest"},
     checkov=("CKV_K8S_14", "CKV_K8S_43"),
-    config={"requireImageDigest": {"type": "boolean", "default": False,
-                                   "description": "Only @sha256: digests pass (prod)."}},
+    config={"requireImageDigest": boolean_property(
+        False, "Kubernetes images must be pinned by @sha256: digest, not only by tag (set in "
+        "prod).")},
 )
 
 
 def k8s_image_pinned(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """K8: an unpinned image can change under a running job; a digest cannot."""
     spec = _spec(args)
-    digest_only = is_true(config.get("requireImageDigest"))
+    digest_only = is_true(config["requireImageDigest"])
     for label, container in containers(spec):
         image = str(get(container, "image", default=""))
         if "@sha256:" in image:
@@ -399,7 +400,7 @@ I8 = PolicyMeta(
     defaults={"subjects": []},
     cis=(Cis("GKE", "1.5", "4.1.1"),),
     config={"allowedClusterAdminSubjects": strings_property(
-        "Subjects (Kind/name, fnmatch patterns) that may hold cluster-admin.")},
+        "Subjects (Kind/name, fnmatch patterns) a ClusterRoleBinding may give cluster-admin.")},
 )
 
 
@@ -407,7 +408,7 @@ def k8s_no_cluster_admin_binding(args: Any, config: Mapping[str, Any]) -> Iterat
     """I8: cluster-admin is every permission on every object (CIS GKE 1.5 4.1.1)."""
     if get(args.props, "roleRef", "name") != "cluster-admin":
         return
-    allowed = [str(a) for a in as_list(config.get("allowedClusterAdminSubjects"))]
+    allowed = [str(a) for a in as_list(config["allowedClusterAdminSubjects"])]
     for subject in as_list(get(args.props, "subjects")):
         name = f"{get(subject, 'kind', default='?')}/{get(subject, 'name', default='?')}"
         if not matches_any(name, allowed):

@@ -21,7 +21,7 @@ from .protocol import (
     SUBNETWORK,
     TRANSFER_JOB,
 )
-from .record import UNLABELLED, Cis, PolicyMeta, Rule, classification_property
+from .record import UNLABELLED, Cis, PolicyMeta, Rule, boolean_property, classification_property
 
 
 
@@ -29,9 +29,9 @@ _STORAGE_AUDIT_SERVICES = ("storage.googleapis.com", "allServices")
 _DATA_ACCESS = ("DATA_READ", "DATA_WRITE")
 
 
-REQUIRE_CHANNELS = {"requireNotificationChannels": {
-    "type": "boolean", "default": False,
-    "description": "Require notification channels (set in prod)."}}
+REQUIRE_CHANNELS = {"requireNotificationChannels": boolean_property(
+    False, "Alert policies need notification channels and the stack at least one channel (set "
+    "in prod).")}
 
 
 L1 = PolicyMeta(
@@ -144,14 +144,14 @@ L4 = PolicyMeta(
     checkov=("CKV_GCP_62", "CKV_GCP_63"),
     policy_library=("gcp_storage_logging_v1",),
     config={**UNLABELLED, "accessLoggingMinClassification": classification_property(
-        "confidential", "Lowest classification that requires usage logs.")},
+        "confidential", "Lowest classification whose buckets must write usage logs.")},
 )
 
 
 def bucket_access_logging(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """L4: usage logs say who read sensitive objects when audit logs are not enough."""
     level = classification(args.props, config)
-    threshold = str(config.get("accessLoggingMinClassification", "confidential"))
+    threshold = str(config["accessLoggingMinClassification"])
     if not at_least(level, threshold):
         args.not_applicable(f"classification {level} is below {threshold}")
     target = get(args.props, "logging", "logBucket")
@@ -175,14 +175,15 @@ L5 = PolicyMeta(
     cis=(Cis("GCP", "2.0", "2.1"),),
     checkov=("CKV2_GCP_5",),
     config={**UNLABELLED, "dataAccessLogsMinClassification": classification_property(
-        "confidential", "Lowest classification whose buckets need data access audit logs.")},
+        "confidential", "Lowest classification whose buckets need Cloud Storage data access "
+        "audit logs.")},
 )
 
 
 def data_access_audit_logs(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
     """L5 (stack): only data access audit logs say who read which training object (CIS GCP
     2.1); Cloud Storage writes none unless an audit config asks for DATA_READ and DATA_WRITE."""
-    threshold = str(config.get("dataAccessLogsMinClassification", "confidential"))
+    threshold = str(config["dataAccessLogsMinClassification"])
     holders = [r for r in args.resources if r.resource_type == BUCKET
                and at_least(classification(r.props, config), threshold)]
     if not holders:
@@ -223,7 +224,7 @@ L6 = PolicyMeta(
 
 def alerts_have_channels(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """L6: an alert that notifies no one is a dashboard nobody watches."""
-    if not config.get("requireNotificationChannels"):
+    if not config["requireNotificationChannels"]:
         args.not_applicable("requireNotificationChannels is off (set it in prod)")
     if is_false(get(args.props, "enabled", default=L6.default("enabled"))):
         yield "the alert policy is disabled"
@@ -288,7 +289,7 @@ L10 = PolicyMeta(
 
 def notification_channel_present(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, None]]:
     """L10 (stack): alerts need somewhere to go; prod declares at least one enabled channel."""
-    if not config.get("requireNotificationChannels"):
+    if not config["requireNotificationChannels"]:
         args.not_applicable("requireNotificationChannels is off (set it in prod)")
     for resource in args.resources:
         if resource.resource_type == NOTIFICATION_CHANNEL and not is_false(

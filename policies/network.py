@@ -111,13 +111,14 @@ N3 = PolicyMeta(
     config={"sensitivePorts": {
         "type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535},
         "default": [20, 21, 80, 2049, 3306, 5432, 6379, 8888, 9200],
-        "description": "TCP/UDP ports that must never be open to the internet."}},
+        "description": "TCP/UDP ports never open to the internet (besides SSH/RDP and all "
+                       "ports, which other policies forbid)."}},
 )
 
 
 def no_world_sensitive_ports(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """N3: databases, NFS, notebooks and plain HTTP must sit behind a proxy or a known range."""
-    ports = [int(p) for p in as_list(config.get("sensitivePorts"))] or [
+    ports = [int(p) for p in as_list(config["sensitivePorts"])] or [
         int(p) for p in N3.config["sensitivePorts"]["default"]]
     for protocol, ranges in _world_allows(args, N3):
         open_ports = [p for p in ports if covers(ranges, p)]
@@ -299,7 +300,8 @@ N9 = PolicyMeta(
     cis=(Cis("GKE", "1.5", "5.6.8"),),
     pulumi=("kubernetes-core-v1-service-disallow-load-balancer",),
     config={"allowedLoadBalancerRanges": strings_property(
-        "CIDRs public load balancers may admit; empty = any non-world range.")},
+        "CIDRs public Kubernetes load balancers may admit; empty: any range but the "
+        "internet.")},
 )
 
 
@@ -316,7 +318,7 @@ def k8s_lb_internal(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     if not ranges:
         yield "LoadBalancer service is external and admits any source (no loadBalancerSourceRanges)"
         return
-    allowed = as_list(config.get("allowedLoadBalancerRanges"))
+    allowed = as_list(config["allowedLoadBalancerRanges"])
     for cidr in ranges:
         if is_world(cidr):
             yield f"loadBalancerSourceRanges admits {cidr}"

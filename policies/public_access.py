@@ -22,7 +22,7 @@ _BUCKET_IAM_PREFIX = "gcp:storage/bucketIAM"
 
 
 def _bucket_allowed_public(args: Any, config: Mapping[str, Any], bucket: Any) -> bool:
-    allowed = as_list(config.get("allowedPublicBuckets"))
+    allowed = as_list(config["allowedPublicBuckets"])
     return isinstance(bucket, str) and bool(allowed) and (
         bucket in allowed or bucket.removeprefix("b/") in allowed)
 
@@ -82,7 +82,7 @@ P2 = PolicyMeta(
 def bucket_public_access_prevention(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """P2: enforced public access prevention makes P1/P4 mistakes harmless."""
     name = get(args.props, "name", default=args.name)
-    allowed = as_list(config.get("allowedPublicBuckets"))
+    allowed = as_list(config["allowedPublicBuckets"])
     if name in allowed or args.name in allowed:
         args.not_applicable(f"bucket {name!r} is listed in allowedPublicBuckets")
     value = get(args.props, "publicAccessPrevention", default=P2.default("publicAccessPrevention"))
@@ -155,7 +155,7 @@ P5 = PolicyMeta(
               "nfsExportOptions[].accessMode": "READ_WRITE",
               "nfsExportOptions[].squashMode": "NO_ROOT_SQUASH"},
     config={"allowedNfsRanges": strings_property(
-        "CIDRs that Filestore exports may be opened to; empty = any non-world range.")},
+        "CIDRs Filestore shares may be exported to; empty: any range but the internet.")},
 )
 
 
@@ -166,7 +166,7 @@ def filestore_export_restricted(args: Any, config: Mapping[str, Any]) -> Iterato
         yield ("fileShares has no nfsExportOptions: every client on the VPC may mount the share "
                "read-write with root access")
         return
-    allowed = as_list(config.get("allowedNfsRanges"))
+    allowed = as_list(config["allowedNfsRanges"])
     for i, option in enumerate(options):
         ranges = as_list(get(option, "ipRanges"))
         if not ranges:

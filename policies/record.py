@@ -117,12 +117,24 @@ def strings_property(description: str, default: list[str] | None = None) -> dict
             "description": description}
 
 
+def boolean_property(default: bool, description: str) -> dict[str, Any]:
+    """A config property that turns a requirement on or off."""
+    return {"type": "boolean", "default": default, "description": description}
+
+
+def integer_property(default: int, description: str, *, minimum: int | None = None,
+                     maximum: int | None = None) -> dict[str, Any]:
+    """A whole-number config property (a count of days, mostly), with its bounds."""
+    bounds = {k: v for k, v in (("minimum", minimum), ("maximum", maximum)) if v is not None}
+    return {"type": "integer", **bounds, "default": default, "description": description}
+
+
 UNLABELLED = {"unlabelledClassification": classification_property(
-    "confidential", "Classification assumed for a resource without a data-classification label "
-    "(unknown data is treated as sensitive).")}
-MAX_ROTATION = {"maxRotationDays": {
-    "type": "number", "minimum": 1, "default": 90,
-    "description": "Longest allowed KMS key rotation period, in days (CIS GCP 1.10: 90)."}}
+    "confidential", "Classification assumed for a data holder without a data-classification "
+    "label (unknown data is treated as sensitive).")}
+MAX_ROTATION = {"kmsMaxRotationDays": integer_property(
+    90, "Longest allowed KMS key rotation period, in days (CIS GCP 1.10: 90).",
+    minimum=1, maximum=36500)}
 WAIVERS_SCHEMA = {"waivers": {
     "type": "array",
     "default": [],

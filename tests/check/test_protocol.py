@@ -26,7 +26,7 @@ def test_reconcile_starts_from_builtin_levels_and_schema_defaults(info) -> None:
     assert set(config) == set(POLICY_NAMES)
     assert config["no-world-ssh-rdp"][0] == "mandatory"
     assert config["bucket-access-logging"][0] == "advisory"
-    assert config["kms-rotation-max"][1]["maxRotationDays"] == 90
+    assert config["kms-rotation-max"][1]["kmsMaxRotationDays"] == 90
     assert config["no-world-ssh-rdp"][1]["waivers"] == []
 
 
@@ -34,11 +34,11 @@ def test_reconcile_applies_all_then_per_policy(info) -> None:
     """"all" sets every level first; a policy's own entry then wins; properties merge."""
     config = reconcile_config(info, {
         "all": "advisory",
-        "kms-rotation-max": {"enforcementLevel": "mandatory", "maxRotationDays": 30},
+        "kms-rotation-max": {"enforcementLevel": "mandatory", "kmsMaxRotationDays": 30},
         "bucket-uniform-access": {"enforcementLevel": "disabled"},
     })
     assert config["no-world-ssh-rdp"][0] == "advisory"
-    assert config["kms-rotation-max"] == ("mandatory", {"maxRotationDays": 30, "waivers": []})
+    assert config["kms-rotation-max"] == ("mandatory", {"kmsMaxRotationDays": 30, "waivers": []})
     assert config["bucket-uniform-access"][0] == "disabled"
 
 
@@ -50,13 +50,13 @@ def test_reconcile_settings_round_trip(info) -> None:
     assert {level for name, (level, _) in config.items() if name != "subnet-flow-logs"} == {
         "mandatory"}
     assert config["subnet-flow-logs"][0] == "disabled"
-    assert config["restricted-bucket-key-rotation"][1]["maxRotationDays"] == 30
+    assert config["restricted-bucket-key-rotation"][1]["kmsMaxRotationDays"] == 30
 
 
 @pytest.mark.parametrize("bad, message", [
     ({"no-such-policy": "advisory"}, "unknown policies no-such-policy"),
     ({"all": "strict"}, "not one of advisory, mandatory"),
-    ({"kms-rotation-max": {"maxRotationDays": "ninety"}}, "kms-rotation-max.maxRotationDays"),
+    ({"kms-rotation-max": {"kmsMaxRotationDays": "ninety"}}, "kms-rotation-max.kmsMaxRotationDays"),
     ({"kms-rotation-max": 3}, "not valid"),
 ])
 def test_rejects_invalid_pack_config(info, bad, message) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
-from infra.check.run import PolicyAnalyzer, check_plan
+from infra.check.run import PolicyAnalyzer, check_plan, policy_settings
 from infra.errors import AidcError
 from tests.check.packs import ALWAYS, write_pack
 from tests.policy_fixtures import FIREWALL, golden_plan, plan_of, resource
@@ -54,3 +56,34 @@ def test_rejects_policy_that_crashes(tmp_path) -> None:
     with PolicyAnalyzer(write_pack(tmp_path, ALWAYS)) as running:
         with pytest.raises(AidcError, match=r"failed in Analyze\(.*::boom::x\).*policy bug"):
             running.check(plan_of(crash))
+
+
+# --- the stack's settings ------------------------------------------------------------------------
+
+def test_rejects_stack_policy_settings_naming_each_bad_field(tmp_path) -> None:
+    """Generated settings validate like hand-written ones: each problem names its field in the
+    stack file, with the bad value and what is accepted."""
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(textwrap.dedent("""
+        config:
+          aidc:policy:
+            kms_max_rotation_days: 0
+            sensitive_ports: [22, 70000]
+            kms_max_rotaton_days: 30
+    """))
+    with pytest.raises(AidcError) as err:
+        policy_settings(stack_file)
+    message = str(err.value)
+    assert ("aidc:policy.kms_max_rotation_days: Input should be greater than or equal to 1"
+            in message)
+    assert "aidc:policy.sensitive_ports[1]: Input should be less than or equal to 65535" in message
+    assert "kms_max_rotaton_days: unknown key (did you mean kms_max_rotation_days?)" in message
+
+
+def test_stack_policy_settings_reach_the_pack_config(tmp_path) -> None:
+    """A threshold set in the stack file is what the pack is configured with."""
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("config:\n  aidc:policy:\n    kms_max_rotation_days: 30\n")
+    config = policy_settings(stack_file).to_pack_config()
+    assert config["kms-rotation-max"]["kmsMaxRotationDays"] == 30
+    assert config["restricted-bucket-key-rotation"]["kmsMaxRotationDays"] == 30

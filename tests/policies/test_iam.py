@@ -66,7 +66,7 @@ CASES = [
          inputs={"orgId": "123456789012", "role": "roles/editor",
                  "member": "serviceAccount:deployer@aidc-dev.iam.gserviceaccount.com"}),
     Case("no-primitive-roles-for-sa", PROJECT_IAM_MEMBER, {"role": "roles/viewer"},
-         config={"no-primitive-roles-for-sa": {"includeViewer": True}}),
+         config={"no-primitive-roles-for-sa": {"primitiveRolesIncludeViewer": True}}),
     Case("no-primitive-roles-for-sa", PROJECT_IAM_MEMBER, fails=False),
     Case("no-primitive-roles-for-sa", PROJECT_IAM_POLICY, fails=False,
          why="owner to a group, not a service account"),

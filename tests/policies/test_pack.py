@@ -213,7 +213,7 @@ def test_pack_info_carries_references_remediation_and_framework(analyzer) -> Non
         "name": "CIS Google Cloud Platform Foundation Benchmark", "version": "2.0.0",
         "reference": "5.2"}
     assert info["gke-no-legacy-auth"].framework["version"] == "1.4.0"
-    assert "maxRotationDays" in info["kms-rotation-max"].config_schema
+    assert "kmsMaxRotationDays" in info["kms-rotation-max"].config_schema
     assert "waivers" in info["no-world-ssh-rdp"].config_schema
 
 
