@@ -1,7 +1,8 @@
 """The pack's entry point: `python -u -m pulumi.policy <engineAddress> <pack_dir>` runs this file.
 
 The Pulumi CLI (`pulumi preview --policy-pack policies/`) and aidc's offline driver start it the
-same way; it serves the analyzer protocol over gRPC and prints its port on stdout.
+same way; it serves the analyzer protocol over gRPC and prints its port on stdout. Only the
+offline driver sets the opt-in (`SPEEDUPS_ENV`) that patches pulumi-policy for speed.
 
 The directory is loaded as a package under a fixed private name, so that the modules' relative
 imports work whatever the directory is called and wherever it is copied.
@@ -36,9 +37,9 @@ def _load(module: str) -> ModuleType:
 
 pack = _load("pack")
 pack.exit_with_parent()
-if os.environ.get("AIDC_POLICY_SPEEDUPS", "1") != "0":  # "0": the SDK unaided, to compare
-    pack.install_decode_cache()
-    pack.install_type_index(pack.resource_types_by_policy())
+# The stock SDK unless aidc's offline driver asks for the speed-ups (pulumi preview never does).
+if os.environ.get(_load("protocol").SPEEDUPS_ENV) == "1":
+    pack.install_speedups()
 
 PolicyPack(
     name=pack.PACK_NAME,

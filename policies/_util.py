@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .protocol import CLASSIFICATION_LABEL, CLASSIFICATIONS
+from .record import UNLABELLED
 
 # Subnet purposes that hold no VMs (proxies, PSC, NAT): no VM traffic to log or route.
 NO_VM_SUBNET_PURPOSES = frozenset({
@@ -98,11 +99,13 @@ def classification_label(props: Any, labels_key: str = "labels") -> str | None:
 
 
 def classification(props: Any, config: Mapping[str, Any], labels_key: str = "labels") -> str:
-    """The resource's classification; unlabelled or invalid → `unlabelledClassification`."""
+    """The resource's classification; unlabelled or invalid → `unlabelledClassification`
+    (its declared default for a policy that does not take the property: E6)."""
     value = classification_label(props, labels_key)
     if value in CLASSIFICATIONS:
         return value
-    return str(config.get("unlabelledClassification", "confidential"))
+    unlabelled = "unlabelledClassification"
+    return str(config.get(unlabelled, UNLABELLED[unlabelled]["default"]))
 
 
 def at_least(value: str, threshold: str) -> bool:

@@ -2,6 +2,7 @@
 
 Resource rules are `rule(args, config) -> Iterator[message]`; stack rules are
 `rule(args, config) -> Iterator[(message, urn)]`.
+Each policy's `PolicyMeta` record stands above its rule; `RULES` lists both, in roster order.
 """
 
 from __future__ import annotations
@@ -19,8 +20,31 @@ from ._util import (
     is_true,
     labels_key_for,
 )
-from .metadata import meta
-from .protocol import BUCKET, CLASSIFICATION_LABEL, CLASSIFICATIONS, CLUSTER, CRYPTO_KEY, NODE_POOL
+from .protocol import (
+    BUCKET,
+    CLASSIFICATION_LABEL,
+    CLASSIFICATIONS,
+    CLUSTER,
+    CRYPTO_KEY,
+    FILESTORE,
+    NODE_POOL,
+)
+from .record import MAX_ROTATION, UNLABELLED, Cis, PolicyMeta, Rule, integer_property
+
+
+D1 = PolicyMeta(
+    id="D1", name="data-classification-label", concern="classification", severity="high",
+    description="Data holders carry a valid data-classification label.",
+    resource_types=(BUCKET, FILESTORE, CLUSTER, CRYPTO_KEY),
+    remediation="Label the resource data-classification=<public|internal|confidential|"
+                "restricted> (Cluster: resource_labels); aidc components set it from the "
+                "spec's data_classification.",
+    url="https://cloud.google.com/resource-manager/docs/labels-overview",
+    defaults={"labels": {}, "resourceLabels": {}},
+    checkov=("CKV_GCP_21",),
+    policy_library=("gcp_enforce_labels_v1",),
+    pulumi=("configureRecommendedLabels",),
+)
 
 
 def data_classification_label(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -34,20 +58,37 @@ def data_classification_label(args: Any, config: Mapping[str, Any]) -> Iterator[
                f"{', '.join(CLASSIFICATIONS)}")
 
 
+D3 = PolicyMeta(
+    id="D3", name="restricted-versioning-or-retention", concern="classification",
+    severity="high",
+    description="Restricted buckets keep versions or a retention period.",
+    resource_types=(BUCKET,),
+    remediation="Enable versioning, or set a retention_policy (or soft_delete_policy) of at "
+                "least restrictedMinRetentionDays.",
+    url="https://cloud.google.com/storage/docs/object-versioning",
+    defaults={"versioning.enabled": False, "retentionPolicy.retentionPeriod": None,
+              "softDeletePolicy.retentionDurationSeconds": 604800},
+    checkov=("CKV_GCP_78",),
+    policy_library=("gcp_storage_bucket_retention_v1",),
+    config={**UNLABELLED, "restrictedMinRetentionDays": integer_property(
+        30, "Restricted buckets without versioning need a retention or soft-delete period of "
+        "at least this many days.", minimum=0)},
+)
+
+
 def restricted_versioning_or_retention(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """D3: restricted data must survive an accidental or malicious delete."""
-    m = meta("D3")
     level = classification(args.props, config)
     if level != "restricted":
         args.not_applicable(f"classification is {level}, not restricted")
-    if is_true(get(args.props, "versioning", "enabled", default=m.default("versioning.enabled"))):
+    if is_true(get(args.props, "versioning", "enabled", default=D3.default("versioning.enabled"))):
         return
-    min_seconds = float(config.get("minRetentionDays", 30)) * DAY
+    min_seconds = float(config["restrictedMinRetentionDays"]) * DAY
     retention = duration_seconds(get(args.props, "retentionPolicy", "retentionPeriod"))
     if retention is not None and retention >= min_seconds:
         return
     soft = duration_seconds(get(args.props, "softDeletePolicy", "retentionDurationSeconds",
-                                default=m.default("softDeletePolicy.retentionDurationSeconds")))
+                                default=D3.default("softDeletePolicy.retentionDurationSeconds")))
     if soft is not None and soft >= min_seconds:
         return
     yield (f"restricted bucket has versioning off and no retention or soft-delete period of at "
@@ -96,9 +137,24 @@ def find_crypto_keys(referrer: Any, key_id: str, keys: Mapping[str, list[Any]],
     return found
 
 
+D4 = PolicyMeta(
+    id="D4", name="restricted-bucket-key-rotation", concern="classification",
+    severity="high", stack=True,
+    description="Every restricted bucket's key is managed in the stack and rotates within "
+                "the configured maximum.",
+    resource_types=(BUCKET, CRYPTO_KEY),
+    remediation="Create the bucket's key in the same stack (aidc's kms component) with a "
+                "rotation_period of at most kmsMaxRotationDays.",
+    url="https://cloud.google.com/kms/docs/key-rotation",
+    defaults={"rotationPeriod": None, "encryption.defaultKmsKeyName": None},
+    cis=(Cis("GCP", "2.0", "1.10"),),
+    config={**UNLABELLED, **MAX_ROTATION},
+)
+
+
 def restricted_bucket_key_rotation(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """D4 (stack): a restricted bucket's key must be ours and must rotate within the limit."""
-    max_seconds = float(config.get("maxRotationDays", 90)) * DAY
+    max_seconds = float(config["kmsMaxRotationDays"]) * DAY
     keys = index_crypto_keys(args.resources)
     for bucket in args.resources:
         if bucket.resource_type != BUCKET or classification(bucket.props, config) != "restricted":
@@ -122,6 +178,20 @@ def restricted_bucket_key_rotation(args: Any, config: Mapping[str, Any]) -> Iter
                        f"more than {max_seconds / DAY:g}"), bucket.urn
 
 
+D5 = PolicyMeta(
+    id="D5", name="no-node-pool-on-default-sa", concern="classification", severity="high",
+    stack=True,
+    description="No cluster or node pool in the stack runs its nodes as the default compute "
+                "service account.",
+    resource_types=(CLUSTER, NODE_POOL),
+    remediation="Give every node pool (and the cluster's default pool / auto-provisioning "
+                "defaults) a dedicated least-privilege service account.",
+    url="https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster",
+    defaults={"nodeConfig.serviceAccount": "default (the Compute Engine default SA)"},
+    cis=(Cis("GKE", "1.4", "5.2.1"),),
+)
+
+
 def no_node_pool_on_default_sa(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """D5 (stack): not one set of nodes in the stack may run as the project-Editor default SA."""
     for resource in args.resources:
@@ -130,9 +200,9 @@ def no_node_pool_on_default_sa(args: Any, config: Mapping[str, Any]) -> Iterator
                 yield f"{resource.name}: {message}", resource.urn
 
 
-RULES = {
-    "D1": data_classification_label,
-    "D3": restricted_versioning_or_retention,
-    "D4": restricted_bucket_key_rotation,
-    "D5": no_node_pool_on_default_sa,
-}
+RULES: tuple[tuple[PolicyMeta, Rule], ...] = (
+    (D1, data_classification_label),
+    (D3, restricted_versioning_or_retention),
+    (D4, restricted_bucket_key_rotation),
+    (D5, no_node_pool_on_default_sa),
+)

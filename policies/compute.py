@@ -3,6 +3,7 @@ no default service account.
 
 Each rule is `rule(args, config) -> Iterator[message]`. VM types are Instance, InstanceTemplate
 and RegionInstanceTemplate; the OS Login and serial-port rules also read project metadata.
+Each policy's `PolicyMeta` record stands above its rule; `RULES` lists both, in roster order.
 """
 
 from __future__ import annotations
@@ -11,25 +12,40 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._util import get, is_default_compute_sa, is_false, is_true
-from .metadata import meta
-from .protocol import PROJECT_METADATA, PROJECT_METADATA_ITEM
+from .protocol import PROJECT_METADATA, PROJECT_METADATA_ITEM, VM_TYPES
+from .record import Cis, PolicyMeta, Rule
 
 _OS_LOGIN = "enable-oslogin"
 _SERIAL = "serial-port-enable"
 _BLOCK_KEYS = "block-project-ssh-keys"
 
 
+C1 = PolicyMeta(
+    id="C1", name="instance-shielded-vm", concern="compute", severity="medium",
+    description="VMs are Shielded VMs: Secure Boot, vTPM and integrity monitoring.",
+    resource_types=VM_TYPES,
+    remediation="Set shielded_instance_config {enable_secure_boot: True, enable_vtpm: True, "
+                "enable_integrity_monitoring: True} and use a Shielded VM image.",
+    url="https://cloud.google.com/compute/shielded-vm/docs/shielded-vm",
+    defaults={"shieldedInstanceConfig.enableSecureBoot": False,
+              "shieldedInstanceConfig.enableVtpm": True,
+              "shieldedInstanceConfig.enableIntegrityMonitoring": True},
+    cis=(Cis("GCP", "2.0", "4.8"),),
+    checkov=("CKV_GCP_39",),
+)
+
+
 def instance_shielded_vm(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """C1: Secure Boot, vTPM and integrity monitoring detect boot-level tampering (CIS 4.8)."""
-    m = meta("C1")
     shielded = get(args.props, "shieldedInstanceConfig", default={})
     if not is_true(get(shielded, "enableSecureBoot",
-                       default=m.default("shieldedInstanceConfig.enableSecureBoot"))):
+                       default=C1.default("shieldedInstanceConfig.enableSecureBoot"))):
         yield "shieldedInstanceConfig.enableSecureBoot is off (the provider default)"
-    if is_false(get(shielded, "enableVtpm", default=m.default("shieldedInstanceConfig.enableVtpm"))):
+    if is_false(get(shielded, "enableVtpm",
+                    default=C1.default("shieldedInstanceConfig.enableVtpm"))):
         yield "shieldedInstanceConfig.enableVtpm is false"
     if is_false(get(shielded, "enableIntegrityMonitoring",
-                    default=m.default("shieldedInstanceConfig.enableIntegrityMonitoring"))):
+                    default=C1.default("shieldedInstanceConfig.enableIntegrityMonitoring"))):
         yield "shieldedInstanceConfig.enableIntegrityMonitoring is false"
 
 
@@ -39,6 +55,20 @@ def _metadata_item(args: Any, key: str) -> Any:
     if item_key != key:
         args.not_applicable(f"metadata item {item_key!r} is not {key!r}")
     return get(args.props, "value")
+
+
+C2 = PolicyMeta(
+    id="C2", name="instance-os-login", concern="compute", severity="medium",
+    description="OS Login is on: project metadata enables it and no VM turns it off.",
+    resource_types=(*VM_TYPES, PROJECT_METADATA, PROJECT_METADATA_ITEM),
+    remediation="Set metadata enable-oslogin=TRUE on the project; remove enable-oslogin="
+                "FALSE from VMs.",
+    url="https://cloud.google.com/compute/docs/oslogin",
+    defaults={"metadata.enable-oslogin": "VM: inherits the project; ProjectMetadata "
+                                         "(authoritative): off"},
+    cis=(Cis("GCP", "2.0", "4.4"),),
+    checkov=("CKV_GCP_34", "CKV_GCP_33"),
+)
 
 
 def instance_os_login(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -56,17 +86,42 @@ def instance_os_login(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         yield f"metadata {_OS_LOGIN} turns OS Login off for this VM"
 
 
+C3 = PolicyMeta(
+    id="C3", name="instance-block-project-ssh-keys", concern="compute", severity="medium",
+    description="VMs block project-wide SSH keys.",
+    resource_types=VM_TYPES,
+    remediation="Set metadata block-project-ssh-keys=TRUE (or rely on OS Login).",
+    url="https://cloud.google.com/compute/docs/connect/restrict-ssh-keys",
+    defaults={"metadata.block-project-ssh-keys": False},
+    cis=(Cis("GCP", "2.0", "4.3"),),
+    checkov=("CKV_GCP_32",),
+)
+
+
 def instance_block_project_ssh_keys(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """C3: project-wide SSH keys open every VM to every key holder (CIS 4.3)."""
     value = get(args.props, "metadata", _BLOCK_KEYS,
-                default=meta("C3").default(f"metadata.{_BLOCK_KEYS}"))
+                default=C3.default(f"metadata.{_BLOCK_KEYS}"))
     if not is_true(value):
         yield f"metadata {_BLOCK_KEYS} is not TRUE, so project-wide SSH keys work on this VM"
 
 
+C4 = PolicyMeta(
+    id="C4", name="instance-no-serial-port", concern="compute", severity="medium",
+    description="Interactive serial console access is off (VMs and project metadata).",
+    resource_types=(*VM_TYPES, PROJECT_METADATA, PROJECT_METADATA_ITEM),
+    remediation="Remove metadata serial-port-enable (or set it to FALSE).",
+    url="https://cloud.google.com/compute/docs/troubleshooting/"
+        "troubleshooting-using-serial-console",
+    defaults={"metadata.serial-port-enable": False},
+    cis=(Cis("GCP", "2.0", "4.5"),),
+    checkov=("CKV_GCP_35",),
+)
+
+
 def instance_no_serial_port(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """C4: the interactive serial console accepts connections from any IP (CIS 4.5)."""
-    default = meta("C4").default(f"metadata.{_SERIAL}")
+    default = C4.default(f"metadata.{_SERIAL}")
     if args.resource_type == PROJECT_METADATA_ITEM:
         value = _metadata_item(args, _SERIAL)
     else:
@@ -75,6 +130,19 @@ def instance_no_serial_port(args: Any, config: Mapping[str, Any]) -> Iterator[st
         where = ("project metadata"
                  if args.resource_type in (PROJECT_METADATA, PROJECT_METADATA_ITEM) else "metadata")
         yield f"{where} {_SERIAL} is {value!r}: the interactive serial console is on"
+
+
+C5 = PolicyMeta(
+    id="C5", name="instance-no-default-sa", concern="compute", severity="high",
+    description="VMs do not run as the default compute service account.",
+    resource_types=VM_TYPES,
+    remediation="Set service_account.email to a dedicated least-privilege account.",
+    url="https://cloud.google.com/compute/docs/access/service-accounts",
+    defaults={"serviceAccount": None,
+              "serviceAccount.email": "the default compute service account"},
+    cis=(Cis("GCP", "2.0", "4.1"), Cis("GCP", "2.0", "4.2")),
+    checkov=("CKV_GCP_30", "CKV_GCP_31"),
+)
 
 
 def instance_no_default_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -89,10 +157,10 @@ def instance_no_default_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str
         yield f"serviceAccount.email {email!r} is the default compute SA"
 
 
-RULES = {
-    "C1": instance_shielded_vm,
-    "C2": instance_os_login,
-    "C3": instance_block_project_ssh_keys,
-    "C4": instance_no_serial_port,
-    "C5": instance_no_default_sa,
-}
+RULES: tuple[tuple[PolicyMeta, Rule], ...] = (
+    (C1, instance_shielded_vm),
+    (C2, instance_os_login),
+    (C3, instance_block_project_ssh_keys),
+    (C4, instance_no_serial_port),
+    (C5, instance_no_default_sa),
+)

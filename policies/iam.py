@@ -3,6 +3,7 @@ restricted data, no static cloud credentials in transfer jobs.
 
 Resource rules are `rule(args, config) -> Iterator[message]`; stack rules yield
 `(message, urn)`. Credentials are tested for presence only; their values never reach a message.
+Each policy's `PolicyMeta` record stands above its rule; `RULES` lists both, in roster order.
 """
 
 from __future__ import annotations
@@ -24,7 +25,19 @@ from ._util import (
     service_account_project,
 )
 from .classification import find_crypto_keys, index_crypto_keys
-from .protocol import BUCKET, BUCKET_IAM, CRYPTO_KEY, HMAC_KEY, KMS_IAM, SA_IAM
+from .protocol import (
+    BUCKET,
+    BUCKET_IAM,
+    CRYPTO_KEY,
+    HIGH_LEVEL_IAM,
+    HMAC_KEY,
+    KMS_IAM,
+    PROJECT_IAM,
+    SA_IAM,
+    SA_KEY,
+    TRANSFER_JOB,
+)
+from .record import UNLABELLED, Cis, PolicyMeta, Rule, boolean_property, strings_property
 
 _BASIC_ROLES = ("roles/owner", "roles/editor")
 _PROJECT_WIDE_SA_ROLES = frozenset({"roles/iam.serviceAccountUser",
@@ -36,6 +49,22 @@ _IMPERSONATION_ROLES = frozenset({
 _KEY_RING = "gcp:kms/keyRing:KeyRing"
 
 
+I1 = PolicyMeta(
+    id="I1", name="no-user-managed-sa-keys", concern="iam", severity="high",
+    description="No user-managed service account keys or HMAC keys (long-lived credentials).",
+    resource_types=(SA_KEY, HMAC_KEY),
+    remediation="Use Workload Identity, workload identity federation or impersonation "
+                "instead of exported keys; if a key is unavoidable, allow-list the account.",
+    url="https://cloud.google.com/iam/docs/best-practices-for-managing-service-account-keys",
+    defaults={"publicKeyData": None},
+    cis=(Cis("GCP", "2.0", "1.4"),),
+    checkov=("CKV2_GCP_3",),
+    policy_library=("gcp_iam_restrict_service_account_key_type_v1",),
+    config={"allowedKeyAccounts": strings_property(
+        "Service accounts (ids or e-mails) allowed to have user-managed keys.")},
+)
+
+
 def no_user_managed_sa_keys(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I1: an exported key is a password that never expires (CIS 1.4)."""
     if args.resource_type == HMAC_KEY:
@@ -45,20 +74,51 @@ def no_user_managed_sa_keys(args: Any, config: Mapping[str, Any]) -> Iterator[st
         account = get(args.props, "serviceAccountId", default="?")
         kind = ("uploaded public key" if get(args.props, "publicKeyData")
                 else "user-managed service account key")
-    allowed = as_list(config.get("allowedKeyAccounts"))
+    allowed = as_list(config["allowedKeyAccounts"])
     if str(account) in allowed or str(account).rsplit("/", 1)[-1] in allowed:
         args.not_applicable(f"{account} is listed in allowedKeyAccounts")
     yield f"creates a {kind} for {account}"
 
 
+I2 = PolicyMeta(
+    id="I2", name="no-primitive-roles-for-sa", concern="iam", severity="high",
+    description="Service accounts never get basic roles (owner, editor) on a project, "
+                "folder or organization.",
+    resource_types=HIGH_LEVEL_IAM,
+    remediation="Grant the predefined roles the workload needs instead of roles/owner or "
+                "roles/editor.",
+    url="https://cloud.google.com/iam/docs/roles-overview#basic",
+    defaults={},
+    cis=(Cis("GCP", "2.0", "1.5"),),
+    checkov=("CKV_GCP_42", "CKV_GCP_117"),
+    policy_library=("gcp_iam_allow_ban_roles_v1",),
+    config={"primitiveRolesIncludeViewer": boolean_property(
+        False, "Also forbid roles/viewer for service accounts.")},
+)
+
+
 def no_primitive_roles_for_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I2: a service account with owner/editor turns one leaked token into the whole project."""
-    banned = _BASIC_ROLES + (("roles/viewer",) if config.get("includeViewer") else ())
+    banned = _BASIC_ROLES + (("roles/viewer",) if config["primitiveRolesIncludeViewer"] else ())
     for role, member in iam_grants(args.props):
         if member == "<invalid policyData>":
             yield "policyData is not valid JSON, so its bindings cannot be verified"
         elif role in banned and member_parts(member)[0] == "serviceAccount":
             yield f"grants basic role {role} to {member}"
+
+
+I3 = PolicyMeta(
+    id="I3", name="no-sa-user-token-creator-at-project", concern="iam", severity="high",
+    description="Service Account User / Token Creator are granted on a service account, "
+                "never project-wide.",
+    resource_types=HIGH_LEVEL_IAM,
+    remediation="Grant roles/iam.serviceAccountUser or serviceAccountTokenCreator on the one "
+                "service account (gcp.serviceaccount.IAMMember).",
+    url="https://cloud.google.com/iam/docs/service-account-permissions",
+    defaults={},
+    cis=(Cis("GCP", "2.0", "1.6"),),
+    checkov=("CKV_GCP_41",),
+)
 
 
 def no_sa_user_token_creator_at_project(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -69,15 +129,15 @@ def no_sa_user_token_creator_at_project(args: Any, config: Mapping[str, Any]) ->
 
 
 def _is_foreign(member: str, config: Mapping[str, Any], own_projects: set[str]) -> bool:
-    if member in as_list(config.get("allowedMembers")):
+    if member in as_list(config["allowedMembers"]):
         return False
     if is_public_member(member):
         return True
     kind, value = member_parts(member)
-    domains = {d.lower() for d in as_list(config.get("allowedMemberDomains"))}
-    projects = set(as_list(config.get("allowedProjects"))) | own_projects
+    domains = {d.lower() for d in as_list(config["allowedMemberDomains"])}
+    projects = set(as_list(config["allowedProjects"])) | own_projects
     if kind == "serviceAccount":
-        if config.get("allowServiceAgents", True) and is_service_agent(value):
+        if config["allowServiceAgents"] and is_service_agent(value):
             return False
         project = service_account_project(value) or (
             value.split(".svc.id.goog[", 1)[0] if ".svc.id.goog[" in value else None)
@@ -144,6 +204,33 @@ class _Targets:
         return any(classification(k.props, config) == "restricted" for k in keys.values())
 
 
+I4 = PolicyMeta(
+    id="I4", name="restricted-no-foreign-members", concern="iam", severity="high",
+    stack=True,
+    description="IAM on restricted buckets and keys names only members from the allowed "
+                "domains and projects.",
+    resource_types=(*BUCKET_IAM, *KMS_IAM),
+    remediation="Grant restricted data only to identities of the allowed domains/projects "
+                "(the resource's own project always counts); add a legitimate partner to "
+                "allowedMemberDomains/allowedProjects/allowedMembers.",
+    url="https://cloud.google.com/resource-manager/docs/organization-policy/"
+        "restricting-domains",
+    defaults={"labels.data-classification": "see unlabelledClassification"},
+    cis=(Cis("GCP", "2.0", "1.1"),),
+    policy_library=("gcp_iam_allowed_policy_member_domains",),
+    config={**UNLABELLED,
+            "allowedMemberDomains": strings_property(
+                "Domains whose users and groups may be granted restricted data."),
+            "allowedProjects": strings_property(
+                "Projects whose service accounts may be granted restricted data (the "
+                "resource's own project always may)."),
+            "allowedMembers": strings_property(
+                "Exact IAM members allowed on restricted data, e.g. a federated principal://."),
+            "allowServiceAgents": boolean_property(
+                True, "Google service agents (service-NNN@...) may be granted restricted data.")},
+)
+
+
 def restricted_no_foreign_members(args: Any, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """I4 (stack): restricted data is shared only inside the organisation's domains/projects."""
     index = _Targets(args.resources)
@@ -163,6 +250,19 @@ def restricted_no_foreign_members(args: Any, config: Mapping[str, Any]) -> Itera
                        "allowedMemberDomains/allowedProjects"), grant.urn
 
 
+I5 = PolicyMeta(
+    id="I5", name="default-compute-sa-not-granted", concern="iam", severity="medium",
+    description="The default compute service account gets no project roles.",
+    resource_types=HIGH_LEVEL_IAM,
+    remediation="Use a dedicated service account instead of "
+                "<number>-compute@developer.gserviceaccount.com.",
+    url="https://cloud.google.com/compute/docs/access/service-accounts"
+        "#default_service_account",
+    defaults={},
+    checkov=("CKV_GCP_46",),
+)
+
+
 def default_compute_sa_not_granted(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I5: roles on the default compute SA reach every VM that runs as it."""
     for role, member in iam_grants(args.props):
@@ -170,9 +270,24 @@ def default_compute_sa_not_granted(args: Any, config: Mapping[str, Any]) -> Iter
             yield f"grants {role} to the default compute service account {member}"
 
 
+I6 = PolicyMeta(
+    id="I6", name="no-sa-impersonation-roles", concern="iam", severity="medium",
+    description="Service account impersonation roles go only to allow-listed members.",
+    resource_types=(*PROJECT_IAM, *SA_IAM),
+    remediation="Remove the impersonation grant or add the member to allowedImpersonators. "
+                "Workload Identity bindings (PROJECT.svc.id.goog[ns/ksa]) are always allowed "
+                "for roles/iam.workloadIdentityUser.",
+    url="https://cloud.google.com/iam/docs/service-account-permissions",
+    defaults={},
+    checkov=("CKV_GCP_49",),
+    config={"allowedImpersonators": strings_property(
+        "Members allowed service-account impersonation roles.")},
+)
+
+
 def no_sa_impersonation_roles(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I6: impersonation is privilege escalation unless the member is meant to have it."""
-    allowed = as_list(config.get("allowedImpersonators"))
+    allowed = as_list(config["allowedImpersonators"])
     for role, member in iam_grants(args.props):
         if role not in _IMPERSONATION_ROLES or member in allowed:
             continue
@@ -180,6 +295,20 @@ def no_sa_impersonation_roles(args: Any, config: Mapping[str, Any]) -> Iterator[
             continue
         scope = "on the service account" if args.resource_type in SA_IAM else "project-wide"
         yield f"grants {role} to {member} {scope}; not in allowedImpersonators"
+
+
+I7 = PolicyMeta(
+    id="I7", name="transfer-job-no-static-keys", concern="iam", severity="high",
+    description="Storage transfer jobs use federated identity (roleArn), not static cloud "
+                "credentials.",
+    resource_types=(TRANSFER_JOB,),
+    remediation="Replace aws_access_key with role_arn (Storage Transfer's federated "
+                "identity), and Azure SAS tokens with federated_identity_config; rotate the "
+                "exposed key.",
+    url="https://cloud.google.com/storage-transfer/docs/source-amazon-s3",
+    defaults={"transferSpec.awsS3DataSource.awsAccessKey": None,
+              "transferSpec.awsS3DataSource.roleArn": None},
+)
 
 
 def transfer_job_no_static_keys(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
@@ -197,12 +326,12 @@ def transfer_job_no_static_keys(args: Any, config: Mapping[str, Any]) -> Iterato
                "(azureCredentials) instead of federatedIdentityConfig")
 
 
-RULES = {
-    "I1": no_user_managed_sa_keys,
-    "I2": no_primitive_roles_for_sa,
-    "I3": no_sa_user_token_creator_at_project,
-    "I4": restricted_no_foreign_members,
-    "I5": default_compute_sa_not_granted,
-    "I6": no_sa_impersonation_roles,
-    "I7": transfer_job_no_static_keys,
-}
+RULES: tuple[tuple[PolicyMeta, Rule], ...] = (
+    (I1, no_user_managed_sa_keys),
+    (I2, no_primitive_roles_for_sa),
+    (I3, no_sa_user_token_creator_at_project),
+    (I4, restricted_no_foreign_members),
+    (I5, default_compute_sa_not_granted),
+    (I6, no_sa_impersonation_roles),
+    (I7, transfer_job_no_static_keys),
+)

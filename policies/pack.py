@@ -10,7 +10,6 @@ what was waived and why); see `encode_waived` / `decode_waived`.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import threading
@@ -29,44 +28,16 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import (
-    classification,
-    compute,
-    encryption,
-    gke,
-    iam,
-    kubernetes,
-    logging_monitoring,
-    network,
-    public_access,
-)
-from .metadata import POLICIES, WAIVERS_SCHEMA, PolicyMeta
+from .metadata import POLICIES, RULES
 from .protocol import STACK_WAIVER_RESOURCE, encode_waived
+from .record import WAIVERS_SCHEMA, PolicyMeta, Rule
 
 PACK_NAME = "aidc-policies"
 PACK_DESCRIPTION = ("aidc: encryption, access control and hardening for AI data centres on Google "
                     "Cloud (GCS, Filestore, KMS, VPC, GKE GPU/TPU pools, Kubernetes workloads).")
-_MODULES = (public_access, classification, encryption, iam, network, gke, compute, kubernetes,
-            logging_monitoring)
 
 ResourceRule = Callable[[Any, Mapping[str, Any]], Iterable[str]]
 StackRule = Callable[[Any, Mapping[str, Any]], Iterable[tuple[str, str | None]]]
-
-
-def rules() -> dict[str, Callable[..., Iterable[Any]]]:
-    """Every rule function by policy id; each metadata record has exactly one."""
-    found: dict[str, Callable[..., Iterable[Any]]] = {}
-    for module in _MODULES:
-        for policy_id, fn in module.RULES.items():
-            if policy_id in found:
-                raise ValueError(f"policy {policy_id} has two rule functions")
-            if POLICIES[policy_id].concern != module.__name__.rsplit(".", 1)[-1]:
-                raise ValueError(f"policy {policy_id} is registered outside its concern module")
-            found[policy_id] = fn
-    missing = sorted(set(POLICIES) - set(found))
-    if missing:
-        raise ValueError(f"policies without a rule function: {', '.join(missing)}")
-    return found
 
 
 # --- waivers -----------------------------------------------------------------------------------
@@ -140,7 +111,7 @@ def framework(meta: PolicyMeta) -> PolicyComplianceFramework | None:
                                      reference=cis.item)
 
 
-def build_policy(meta: PolicyMeta, rule: Callable[..., Iterable[Any]]) -> Policy:
+def build_policy(meta: PolicyMeta, rule: Rule) -> Policy:
     common: dict[str, Any] = dict(
         name=meta.name,
         description=meta.description,
@@ -160,8 +131,7 @@ def build_policy(meta: PolicyMeta, rule: Callable[..., Iterable[Any]]) -> Policy
 
 def build_policies() -> list[Policy]:
     """The whole roster, in metadata order."""
-    found = rules()
-    return [build_policy(meta, found[policy_id]) for policy_id, meta in POLICIES.items()]
+    return [build_policy(meta, RULES[policy_id]) for policy_id, meta in POLICIES.items()]
 
 
 def initial_config() -> dict[str, dict[str, Any]]:
@@ -174,6 +144,17 @@ def initial_config() -> dict[str, dict[str, Any]]:
     return {m.name: {"enforcementLevel": EnforcementLevel(m.default_enforcement),
                      **m.config_defaults()}
             for m in POLICIES.values()}
+
+
+# --- speed-ups: patches to pulumi-policy's servicer ---------------------------------------------
+# They replace private internals of the pulumi-policy minor bounded in requirements.txt and
+# pyproject.toml, and are installed only when aidc's offline driver asks (SPEEDUPS_ENV); a test
+# runs every policy case with and without them and compares the verdicts.
+
+def install_speedups() -> bool:
+    """Both speed-ups below; False if the SDK is not the one they were written against."""
+    decode = install_decode_cache()
+    return install_type_index(resource_types_by_policy()) and decode
 
 
 # --- decode once per request -------------------------------------------------------------------

@@ -21,6 +21,10 @@ PULUMI_PREFIX = "PULUMI:"
 REFERENCE_PREFIXES = (CIS_PREFIX, CHECKOV_PREFIX, POLICY_LIBRARY_PREFIX, PULUMI_PREFIX)
 ENFORCEMENTS = ("mandatory", "advisory", "disabled")
 
+# Set to "1" in the pack's environment by aidc's offline driver to install the pack's speed-ups
+# to pulumi-policy (policies/pack.py); without it (a real `pulumi preview`) the stock SDK runs.
+SPEEDUPS_ENV = "AIDC_POLICY_SPEEDUPS"
+
 # --- waivers on the wire ------------------------------------------------------------------------
 # A waived violation is reported as "not applicable" (so `pulumi preview` passes it) with a reason
 # that carries the violation, which the offline driver decodes back into a waived finding.

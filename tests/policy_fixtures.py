@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from infra.check.analyzer import PolicyAnalyzer
+from infra.check.run import PolicyAnalyzer
 from infra.engine.plan import Plan, PlanResource
 from infra.check.results import CheckResult
 from policies.metadata import BY_NAME

@@ -1,13 +1,12 @@
-"""Forward Analyze requests to a policy pack from a process of its own.
+"""The forwarder process: Analyze calls to a policy pack, made from a process of its own.
 
-    python -m infra.check.forward 127.0.0.1:PORT      (started by infra.check.analyzer)
+    python -m infra.check.forward 127.0.0.1:PORT      (started by infra.check.streaming)
 
-`aidc check` sends each resource to the pack while the plan is still being built. Making those
-gRPC calls costs the caller Python time per call; in the planning process that time is taken
-under the plan's GIL and slows the plan down. Here it is spent in another process: the planner
-only writes each serialized AnalyzeRequest to this process's stdin. Frames both ways are
-`!IiI` (key, status, length) + payload; status 0 is an AnalyzeResponse, anything else the gRPC
-status code with the error's details. Answers are written once stdin ends, in request order.
+The planner writes each serialized AnalyzeRequest to this process's stdin and goes on planning;
+the calls, and the Python time they cost, are spent here (infra.check.streaming says why).
+Frames both ways are `!IiI` (key, status, length) + payload; status 0 is an AnalyzeResponse,
+anything else the gRPC status code with the error's details. Answers are written once stdin
+ends, in request order. Imports only grpc, so that it starts fast.
 """
 
 from __future__ import annotations

@@ -5,6 +5,13 @@ allow lists, and waives single findings with a reason. `to_pack_config()` turns 
 the JSON that `pulumi preview --policy-pack policies/ --policy-pack-config FILE` and the Configure
 RPC take, so the offline check and the real CLI reach the same verdict from the same settings.
 
+The thresholds and allow lists are not written here. Each is a config property the pack declares
+once, beside the policies that read it, with its type, default, bounds and description
+(`policies.metadata.all_config_properties()`); `PolicySettings` has one field per property, its
+name the property's in snake_case (`kmsMaxRotationDays` -> `kms_max_rotation_days`). So a new
+threshold is one edit, in the pack. What is written here is what only a stack says: the
+enforcement levels, the waivers, and checks JSON schema cannot state (CIDR syntax).
+
 Policy names are checked against the pack's roster (`policies.metadata`): a typo is an error.
 """
 
@@ -13,45 +20,62 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
-from typing import Any, Literal
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from infra.config.base import Classification
-from policies.metadata import POLICIES, POLICY_NAMES
+from policies.metadata import POLICIES, POLICY_NAMES, all_config_properties
+from policies.protocol import ENFORCEMENTS
 
 PackEnforcement = Literal["default", "advisory", "mandatory"]
-PolicyEnforcement = Literal["advisory", "mandatory", "disabled"]
+PolicyEnforcement = Literal[ENFORCEMENTS]  # type: ignore[valid-type]
+
+_JSON_TYPES: dict[str, type] = {"string": str, "boolean": bool, "integer": int, "number": float}
+_BOUNDS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt",
+           "minLength": "min_length", "maxLength": "max_length"}
+
+
+def field_name(prop: str) -> str:
+    """The settings field of a pack config property (`kmsMaxRotationDays` ->
+    `kms_max_rotation_days`)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prop).lower()
+
+
+def _annotation(schema: Mapping[str, Any], prop: str) -> Any:
+    """The Python type of a JSON schema: type, enum and bounds (array items too)."""
+    if "enum" in schema:
+        base: Any = Literal[tuple(schema["enum"])]
+    elif schema.get("type") == "array":
+        base = list[_annotation(schema.get("items", {}), prop)]  # type: ignore[misc]
+    elif schema.get("type") in _JSON_TYPES:
+        base = _JSON_TYPES[schema["type"]]
+    else:
+        raise TypeError(f"pack config property {prop}: no setting type for schema {dict(schema)}")
+    bounds = {arg: schema[key] for key, arg in _BOUNDS.items() if key in schema}
+    return Annotated[base, Field(**bounds)] if bounds else base
+
+
+def threshold_fields(properties: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """`create_model` field definitions for the pack's config properties, by settings name."""
+    fields: dict[str, Any] = {}
+    for prop, schema in properties.items():
+        name = field_name(prop)
+        if name in fields:
+            raise ValueError(f"pack config properties {prop} and another both map to {name}")
+        default, description = schema["default"], schema.get("description")
+        if isinstance(default, list):  # a fresh list for every instance
+            info = Field(default_factory=lambda value=tuple(default): list(value),
+                         description=description)
+        else:
+            info = Field(default, description=description)
+        fields[name] = (_annotation(schema, prop), info)
+    return fields
+
 
 # Settings field → the pack config property it sets (on every policy that declares it).
-PROPERTY_OF_FIELD: dict[str, str] = {
-    "cmek_min_classification": "cmekMinClassification",
-    "unlabelled_classification": "unlabelledClassification",
-    "access_logging_min_classification": "accessLoggingMinClassification",
-    "data_access_logs_min_classification": "dataAccessLogsMinClassification",
-    "kms_max_rotation_days": "maxRotationDays",
-    "kms_min_destroy_scheduled_days": "minDestroyScheduledDays",
-    "kms_require_protect": "requireProtect",
-    "kms_require_hsm_for_restricted": "requireHsmForRestricted",
-    "restricted_min_retention_days": "minRetentionDays",
-    "allowed_member_domains": "allowedMemberDomains",
-    "allowed_projects": "allowedProjects",
-    "allowed_members": "allowedMembers",
-    "allow_service_agents": "allowServiceAgents",
-    "allowed_public_buckets": "allowedPublicBuckets",
-    "allowed_key_accounts": "allowedKeyAccounts",
-    "allowed_impersonators": "allowedImpersonators",
-    "allowed_nfs_ranges": "allowedNfsRanges",
-    "allowed_load_balancer_ranges": "allowedLoadBalancerRanges",
-    "host_access_namespaces": "hostAccessNamespaces",
-    "allowed_host_paths": "allowedHostPaths",
-    "forbidden_capabilities": "forbiddenCapabilities",
-    "sensitive_ports": "sensitivePorts",
-    "primitive_roles_include_viewer": "includeViewer",
-    "require_notification_channels": "requireNotificationChannels",
-    "require_image_digest": "requireImageDigest",
-    "allowed_cluster_admin_subjects": "allowedClusterAdminSubjects",
-}
+PROPERTY_OF_FIELD: dict[str, str] = {field_name(p): p for p in all_config_properties()}
 
 
 def _check_policy_name(name: str, where: str) -> str:
@@ -97,8 +121,14 @@ class Waiver(BaseModel):
         return value.strip()
 
 
-class PolicySettings(BaseModel):
-    """How strict the policy pack is for one stack. Omitted fields keep the pack's defaults."""
+_Thresholds = create_model(  # type: ignore[call-overload]
+    "_Thresholds", __config__=ConfigDict(frozen=True, extra="forbid"),
+    **threshold_fields(all_config_properties()))
+
+
+class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
+    """How strict the policy pack is for one stack. Omitted fields keep the pack's defaults.
+    The thresholds and allow lists are generated from the pack's config schemas (see above)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -108,64 +138,6 @@ class PolicySettings(BaseModel):
         "(e.g. advisory in dev, mandatory in prod)."))
     overrides: dict[str, PolicyEnforcement] = Field(default_factory=dict, description=(
         "Per-policy level by policy name; wins over `enforcement`."))
-
-    cmek_min_classification: Classification = Field("confidential", description=(
-        "Lowest data classification that must be encrypted with a customer-managed key."))
-    unlabelled_classification: Classification = Field("confidential", description=(
-        "Classification assumed for data holders without a data-classification label."))
-    access_logging_min_classification: Classification = Field("confidential", description=(
-        "Lowest classification whose buckets must write usage logs."))
-    data_access_logs_min_classification: Classification = Field("confidential", description=(
-        "Lowest classification whose buckets need Cloud Storage data access audit logs."))
-    kms_max_rotation_days: int = Field(90, ge=1, le=36500, description=(
-        "Longest KMS key rotation period, in days (CIS GCP 1.10: 90)."))
-    kms_min_destroy_scheduled_days: int = Field(30, ge=1, le=120, description=(
-        "Shortest scheduled-destroy delay for KMS keys, in days (provider default: 30)."))
-    kms_require_protect: bool = Field(False, description=(
-        "Require the Pulumi protect option on KMS keys (set in prod)."))
-    kms_require_hsm_for_restricted: bool = Field(True, description=(
-        "Keys labelled restricted must be HSM-backed."))
-    restricted_min_retention_days: int = Field(30, ge=0, description=(
-        "Restricted buckets without versioning need a retention or soft-delete period of at "
-        "least this many days."))
-    allowed_member_domains: list[str] = Field(default_factory=list, description=(
-        "Domains whose users/groups may be granted restricted data."))
-    allowed_projects: list[str] = Field(default_factory=list, description=(
-        "Projects whose service accounts may be granted restricted data (the resource's own "
-        "project always may)."))
-    allowed_members: list[str] = Field(default_factory=list, description=(
-        "Exact IAM members allowed on restricted data, e.g. a federated principal://."))
-    allow_service_agents: bool = Field(True, description=(
-        "Google service agents (service-NNN@...) may be granted restricted data."))
-    allowed_public_buckets: list[str] = Field(default_factory=list, description=(
-        "Buckets (name or logical name) that may be public: public-classified content only."))
-    allowed_key_accounts: list[str] = Field(default_factory=list, description=(
-        "Service accounts allowed to have user-managed keys."))
-    allowed_impersonators: list[str] = Field(default_factory=list, description=(
-        "Members allowed service-account impersonation roles."))
-    allowed_nfs_ranges: list[str] = Field(default_factory=list, description=(
-        "CIDRs Filestore shares may be exported to; empty: any range but the internet."))
-    allowed_load_balancer_ranges: list[str] = Field(default_factory=list, description=(
-        "CIDRs public Kubernetes load balancers may admit; empty: any range but the internet."))
-    host_access_namespaces: list[str] = Field(default_factory=list, description=(
-        "Kubernetes namespaces whose node agents may run privileged (GPU device plugin, DCGM)."))
-    allowed_host_paths: list[str] = Field(default_factory=list, description=(
-        "hostPath patterns any workload may mount, e.g. /dev/nvidia*."))
-    forbidden_capabilities: list[str] = Field(
-        default_factory=lambda: ["ALL", "NET_ADMIN", "SYS_ADMIN"], description=(
-            "Linux capabilities no container may add."))
-    sensitive_ports: list[int] = Field(
-        default_factory=lambda: [20, 21, 80, 2049, 3306, 5432, 6379, 8888, 9200], description=(
-            "Ports never open to the internet (besides SSH/RDP and 'all ports')."))
-    primitive_roles_include_viewer: bool = Field(False, description=(
-        "Also forbid roles/viewer for service accounts."))
-    require_notification_channels: bool = Field(False, description=(
-        "Alert policies need notification channels and the stack at least one channel "
-        "(set in prod)."))
-    require_image_digest: bool = Field(False, description=(
-        "Kubernetes images must be pinned by @sha256: digest, not only by tag (set in prod)."))
-    allowed_cluster_admin_subjects: list[str] = Field(default_factory=list, description=(
-        "Subjects (Kind/name, fnmatch patterns) a ClusterRoleBinding may give cluster-admin."))
     waivers: list[Waiver] = Field(default_factory=list, description=(
         "Accepted findings, each with a reason; shown in reports, never blocking."))
 
@@ -180,14 +152,6 @@ class PolicySettings(BaseModel):
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
         return _check_cidrs(value)
-
-    @field_validator("sensitive_ports")
-    @classmethod
-    def _ports(cls, value: list[int]) -> list[int]:
-        bad = [p for p in value if not 0 <= p <= 65535]
-        if bad:
-            raise ValueError(f"ports must be 0-65535, got {bad}")
-        return value
 
     def property_values(self) -> dict[str, Any]:
         """Every pack config property with its value from these settings (JSON types)."""

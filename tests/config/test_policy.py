@@ -7,10 +7,16 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import ValidationError, create_model
 
-from infra.check.analyzer import _pack_info, reconcile_config
-from infra.config.policy import PROPERTY_OF_FIELD, PolicySettings, Waiver
+from infra.check.protocol import pack_info, reconcile_config
+from infra.config.policy import (
+    PROPERTY_OF_FIELD,
+    PolicySettings,
+    Waiver,
+    field_name,
+    threshold_fields,
+)
 from policies import pack
 from policies.metadata import POLICIES, POLICY_NAMES, all_config_properties
 
@@ -22,20 +28,45 @@ def info():
 
     servicer = _PolicyAnalyzerServicer(pack.PACK_NAME, "0.1.0", pack.build_policies(),
                                        EnforcementLevel.ADVISORY, pack.initial_config())
-    return _pack_info(servicer.GetAnalyzerInfo(None, None))
+    return pack_info(servicer.GetAnalyzerInfo(None, None))
 
 
-def test_every_pack_property_has_exactly_one_setting() -> None:
-    """Each config property the pack declares is set by one settings field, and vice versa."""
-    assert set(PROPERTY_OF_FIELD.values()) == set(all_config_properties())
-    assert set(PROPERTY_OF_FIELD) <= set(PolicySettings.model_fields)
-
-
-def test_setting_defaults_equal_the_packs_defaults() -> None:
-    """An empty `aidc:policy` block means exactly the pack's built-in thresholds."""
+def test_every_pack_property_is_a_setting_with_its_schema() -> None:
+    """Each config property the pack declares is one settings field, named in snake_case, with
+    the pack's default, bounds, closed set and description: an empty `aidc:policy` block means
+    exactly the pack's built-in thresholds."""
     declared = all_config_properties()
-    for prop, value in PolicySettings().property_values().items():
-        assert value == declared[prop]["default"], prop
+    assert set(PROPERTY_OF_FIELD.values()) == set(declared)
+    fields = PolicySettings.model_json_schema()["properties"]
+    for name, prop in PROPERTY_OF_FIELD.items():
+        schema, field = declared[prop], fields[name]
+        assert name == field_name(prop) and field["description"] == schema["description"], name
+        for key in ("minimum", "maximum", "enum", "items"):
+            assert field.get(key) == schema.get(key), (name, key)
+    assert PolicySettings().property_values() == {
+        prop: schema["default"] for prop, schema in declared.items()}
+
+
+def test_a_new_pack_property_becomes_a_setting() -> None:
+    """Adding a threshold is one edit in the pack: its schema alone gives the setting's name,
+    type, default and bounds."""
+    fields = threshold_fields({"gpuMaxIdleHours": {
+        "type": "integer", "minimum": 1, "maximum": 72, "default": 6,
+        "description": "Longest a GPU may idle, in hours."}})
+    model = create_model("Probe", **fields)
+    assert model().gpu_max_idle_hours == 6
+    assert model(gpu_max_idle_hours="12").gpu_max_idle_hours == 12
+    for bad in (0, 73, 1.5, "six"):
+        with pytest.raises(ValidationError):
+            model(gpu_max_idle_hours=bad)
+    assert field_name("kmsRequireHsmForRestricted") == "kms_require_hsm_for_restricted"
+
+
+def test_rejects_a_pack_schema_it_cannot_type() -> None:
+    """A property whose schema has no settings type fails loudly when the module loads, rather
+    than becoming an untyped setting."""
+    with pytest.raises(TypeError, match="oddThing"):
+        threshold_fields({"oddThing": {"type": "object", "default": {}, "description": "?"}})
 
 
 def test_default_settings_keep_builtin_levels(info) -> None:
@@ -62,7 +93,7 @@ def test_pack_config_is_the_cli_json_format() -> None:
     config = json.loads(settings.to_pack_config_json())
     assert config == settings.to_pack_config()
     assert set(config) <= {"all", *POLICY_NAMES}
-    assert config["kms-rotation-max"] == {"enforcementLevel": "mandatory", "maxRotationDays": 30}
+    assert config["kms-rotation-max"] == {"enforcementLevel": "mandatory", "kmsMaxRotationDays": 30}
     assert config["restricted-no-foreign-members"]["allowedMemberDomains"] == ["example.com"]
     assert config["no-world-ssh-rdp"] == {"waivers": [{"resource": "fw",
                                                        "reason": "bastion, SEC-1"}]}
@@ -101,6 +132,8 @@ def test_waiver_reason_is_trimmed() -> None:
     {"enforcement": "strict"},
     {"overrides": {"kms-rotation-max": "remediate"}},
     {"kms_max_rotation_days": 0},
+    {"kms_max_rotation_days": 36501},
+    {"kms_max_rotation_days": 1.5},
     {"kms_min_destroy_scheduled_days": 121},
     {"cmek_min_classification": "secret"},
     {"allowed_nfs_ranges": ["10.0.0.0/33"]},

@@ -66,7 +66,7 @@ CASES = [
          inputs={"orgId": "123456789012", "role": "roles/editor",
                  "member": "serviceAccount:deployer@aidc-dev.iam.gserviceaccount.com"}),
     Case("no-primitive-roles-for-sa", PROJECT_IAM_MEMBER, {"role": "roles/viewer"},
-         config={"no-primitive-roles-for-sa": {"includeViewer": True}}),
+         config={"no-primitive-roles-for-sa": {"primitiveRolesIncludeViewer": True}}),
     Case("no-primitive-roles-for-sa", PROJECT_IAM_MEMBER, fails=False),
     Case("no-primitive-roles-for-sa", PROJECT_IAM_POLICY, fails=False,
          why="owner to a group, not a service account"),
@@ -167,7 +167,7 @@ def test_flags_static_aws_key_without_echoing_it(analyzer) -> None:  # noqa: F81
     assert "awsAccessKey" in text
     assert _AWS_KEY_ID not in text and _AWS_SECRET not in text
     assert not any(_AWS_KEY_ID in line or _AWS_SECRET in line
-                   for line in (*analyzer._stdout, *analyzer._stderr))
+                   for line in analyzer.pack_output)
 
 
 def test_flags_foreign_member_on_each_grant_of_a_policy(analyzer) -> None:  # noqa: F811

@@ -7,17 +7,29 @@ passing and a failing case among them.
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
-from infra.check.analyzer import NOT_VERIFIABLE
+from infra.check.protocol import NOT_VERIFIABLE
+from infra.check.run import PolicyAnalyzer
+from infra.engine.plan import Plan
 from infra.errors import AidcError
 from infra.config.policy import PolicySettings, Waiver
 from policies import pack
-from policies.metadata import BY_NAME, CONCERNS, POLICIES, POLICY_NAMES
-from policies.protocol import CLASSIFICATIONS, REFERENCE_PREFIXES
+from policies.metadata import BY_NAME, CONCERNS, POLICIES, POLICY_NAMES, RULES
+from policies.protocol import CLASSIFICATIONS, REFERENCE_PREFIXES, SPEEDUPS_ENV
 from tests.policies import test_classification as test_policy_classification
 from tests.policies import test_compute as test_policy_compute
 from tests.policies import test_encryption as test_policy_encryption
@@ -148,13 +160,28 @@ def test_every_policy_has_a_failing_and_a_passing_protocol_case() -> None:
     assert set(POLICY_NAMES) - passing == set()
 
 
-def test_every_record_has_one_rule_in_its_concern_module() -> None:
-    """Metadata and rule functions match one to one; concerns are the pack's modules."""
-    rules = pack.rules()
-    assert set(rules) == set(POLICIES)
+def test_every_record_sits_beside_its_rule_in_its_concern_module() -> None:
+    """Each policy's record and rule are defined in the module named by its concern, one rule
+    per record; the concerns are the pack's modules."""
+    assert set(RULES) == set(POLICIES)
+    assert len(set(RULES.values())) == len(RULES)
     assert {m.concern for m in POLICIES.values()} == set(CONCERNS)
-    for policy_id, fn in rules.items():
-        assert fn.__doc__ and fn.__doc__.startswith(f"{policy_id}"), policy_id
+    for policy_id, rule in RULES.items():
+        module = importlib.import_module(f"policies.{POLICIES[policy_id].concern}")
+        assert getattr(module, policy_id) is POLICIES[policy_id], policy_id
+        assert rule.__module__ == module.__name__, policy_id
+        assert rule.__doc__ and re.match(rf"{policy_id}\b", rule.__doc__), policy_id
+
+
+def test_roster_imports_no_pulumi() -> None:
+    """infra reads the roster to validate stack files: it stays pure data and cheap, with no
+    pulumi-policy (nor pulumi, nor protobuf) behind it."""
+    probe = ("import sys, policies.metadata; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('pulumi', 'pulumi_policy', 'google', 'grpc')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "[]"
 
 
 @pytest.mark.parametrize("meta", list(POLICIES.values()), ids=lambda m: m.id)
@@ -186,7 +213,7 @@ def test_pack_info_carries_references_remediation_and_framework(analyzer) -> Non
         "name": "CIS Google Cloud Platform Foundation Benchmark", "version": "2.0.0",
         "reference": "5.2"}
     assert info["gke-no-legacy-auth"].framework["version"] == "1.4.0"
-    assert "maxRotationDays" in info["kms-rotation-max"].config_schema
+    assert "kmsMaxRotationDays" in info["kms-rotation-max"].config_schema
     assert "waivers" in info["no-world-ssh-rdp"].config_schema
 
 
@@ -371,3 +398,89 @@ def test_golden_resources_are_labelled_with_known_classifications() -> None:
             "data-classification")
         assert label is None or label in CLASSIFICATIONS
     assert BY_NAME["no-public-members"].id == "P1"
+
+
+# --- the SDK speed-ups ------------------------------------------------------------------------
+
+_SPEEDUPS_PROBE = textwrap.dedent("""
+    import runpy, sys
+    import pulumi_policy
+    from pulumi_policy import policy as sdk
+    pulumi_policy.PolicyPack = lambda **kwargs: None  # build the pack, do not serve it
+    runpy.run_path(sys.argv[1], run_name="__main__")
+    servicer = sdk._PolicyAnalyzerServicer
+    print(*(getattr(servicer, flag, False) for flag in ("_aidc_decode_cache", "_aidc_type_index")))
+""")
+
+
+@pytest.mark.parametrize("value, installed", [(None, False), ("0", False), ("1", True)])
+def test_speedups_are_installed_only_when_the_driver_asks(value, installed) -> None:
+    """`pulumi preview --policy-pack policies/` runs the stock pulumi-policy SDK; only aidc's
+    offline driver, which sets the opt-in, gets the patched servicer."""
+    env = {k: v for k, v in os.environ.items() if k != SPEEDUPS_ENV}
+    if value is not None:
+        env[SPEEDUPS_ENV] = value
+    main = Path(pack.__file__).with_name("__main__.py")
+    out = subprocess.run([sys.executable, "-c", _SPEEDUPS_PROBE, str(main)], env=env,
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    assert out.split() == [str(installed)] * 2
+
+
+def _plans_of_every_case() -> list[tuple[Plan, dict | None]]:
+    """Every case of CASE_MODULES in a plan judged under its config: the cases sharing a config
+    in one plan, a case with extra resources in a plan of its own; plus an unknown value."""
+    groups: dict[str, list[tuple[int, Any]]] = {}
+    for i, case in enumerate(c for module in CASE_MODULES for c in module.CASES):
+        key = f"extra-{i}" if case.extra else json.dumps(case.config, sort_keys=True)
+        groups.setdefault(key, []).append((i, case))
+    plans = []
+    for members in groups.values():
+        subjects = [resource(c.type, f"case-{i}", c.changes, inputs=c.inputs, protect=c.protect,
+                             property_dependencies=c.deps) for i, c in members]
+        plans.append((plan_of(*subjects, *(e for _, c in members for e in c.extra)),
+                      members[0][1].config))
+    plans.append((plan_of(resource(FIREWALL, "unknown", {"sourceRanges": "[unknown]"})), None))
+    return plans
+
+
+def test_speedups_do_not_change_any_verdict() -> None:
+    """The pack's speed-ups (decode once per request, run only the policies of the resource's
+    type) are invisible: with and without them, every policy case (each under its own config)
+    gets the same violations, diagnostics and "not applicable" answers."""
+    plans = _plans_of_every_case()
+
+    def verdicts(speedups: bool) -> list[tuple[list, list, list]]:
+        out = []
+        with PolicyAnalyzer(speedups=speedups) as running:
+            environ = Path(f"/proc/{running.pid}/environ").read_bytes().split(b"\0")
+            assert (f"{SPEEDUPS_ENV}=1".encode() in environ) is speedups
+            for plan, config in plans:
+                result = running.check(plan, pack_config=config)
+                out.append((sorted(map(repr, result.violations)),
+                            sorted(map(repr, result.diagnostics)),
+                            sorted(running.last_not_applicable)))
+        return out
+
+    fast = verdicts(True)
+    assert verdicts(False) == fast
+    # not vacuous: every policy has findings somewhere, and the unknown value a diagnostic
+    found = " ".join(v for violations, _, _ in fast for v in violations)
+    assert {name for name in POLICY_NAMES if f"policy='{name}'" not in found} == set()
+    assert fast[-1][1]
+
+
+def test_sdk_bounds_agree_and_hold_what_is_installed() -> None:
+    """The speed-ups replace pulumi-policy internals, so pulumi and pulumi-policy are bounded
+    to the minors they were verified against, alike for the distribution (pyproject.toml) and
+    for the pack under the Pulumi CLI (policies/requirements.txt), and the suite runs them."""
+    root = Path(pack.__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    lines = (root / "policies" / "requirements.txt").read_text().splitlines()
+    distribution = {Requirement(r).name: Requirement(r).specifier for r in project["dependencies"]}
+    pack_needs = {Requirement(r).name: Requirement(r).specifier for r in lines
+                  if r.strip() and not r.startswith("#")}
+    assert set(pack_needs) == {"pulumi", "pulumi-policy"}
+    for name, specifier in pack_needs.items():
+        assert specifier == distribution[name], name
+        assert specifier.contains(version(name)), (name, version(name))
+        assert any(s.operator == "<" for s in specifier), f"{name} needs an upper bound"

@@ -1,7 +1,7 @@
 """The policy pack judges DatasetTransfer's job: static AWS keys are flagged, a role ARN passes.
 
 The plans are built by the real component under mocks and judged by the real pack through the
-analyzer protocol (`infra.check.analyzer.check_plan`), as `aidc check` and `pulumi preview
+analyzer protocol (`infra.check.run.check_plan`), as `aidc check` and `pulumi preview
 --policy-pack policies/` would judge them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.check.analyzer import check_plan
+from infra.check.run import check_plan
 from infra.engine.plan import Plan
 from infra.check.results import CheckResult
 from tests.helpers import by_name, plan_of
