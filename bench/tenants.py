@@ -5,7 +5,7 @@
 
 The instance is synthetic and seeded: GPU pools of 8-GPU nodes and TPU pools of 16- and 64-chip
 slices; about a third of the teams hold guarantees and a fifth have caps in each pool, weights
-from 0.5 to 4. Figures are printed, never asserted: the target is well under a second.
+from 1 to 8. Figures are printed, never asserted: the target is well under a second.
 """
 
 from __future__ import annotations
