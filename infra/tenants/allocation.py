@@ -109,7 +109,7 @@ class PoolAllocation:
 class TenantAllocation:
     name: str
     namespace: str
-    weight: float
+    weight: int
     quotas: tuple[Quota, ...]
 
 

@@ -29,6 +29,15 @@ class Release:
         return f"{self.repository}/blob/{self.commit}/{path}"
 
 
+@dataclass(frozen=True)
+class CrdFile:
+    """Where a kind's CRD is in its release, and the SHA-256 of that file at the release commit
+    (so a copy can be checked to be the file the schemas here were written from)."""
+
+    path: str
+    sha256: str
+
+
 KUEUE = Release(
     project="Kueue", repository="https://github.com/kubernetes-sigs/kueue", version="v0.19.2",
     commit="8eab68778fc1b52affe165fdf5af29d1e9b4f3cb", tagged=date(2026, 8, 20),
