@@ -15,8 +15,9 @@ possible, then the next smallest, and so on (leximin). A level counts the part a
 guarantee, so the weight divides what is not guaranteed, as `aidc:tenants.<team>.weight` says
 (Kueue's fair sharing weighs usage above nominal quota the same way).
 
-How it maps to the solver (`scipy.optimize.milp`: HiGHS branch-and-cut, relative gap 0): per
-pool, rounds of two small integer programs. (Pools are independent; one program over all of
+How it maps to the solver (`scipy.optimize.milp`, i.e. HiGHS: branch-and-cut with relative gap
+0 for the integer program, simplex for the linear one): per pool, rounds of a small integer
+program and a linear program. (Pools are independent; one program over all of
 them is correct too but multiplies the branch-and-bound trees: ten times slower when measured.)
 
 1. Level MILP: integer x_i in [lo_i, M_i] (lo_i starts at G_i) for the teams not yet settled,
@@ -25,12 +26,13 @@ them is correct too but multiplies the branch-and-bound trees: ten times slower 
    the largest feasible tau is floor(D t*), and the allocation HiGHS returns has smallest level
    exactly t*, recomputed in fractions from the integral x. (With a continuous level instead,
    HiGHS needs ~30x longer to prove the bound: the integer grid lets it round the rows.)
-2. Rise MILP: at t*, a team's least quota is a_i = max(lo_i, ceil(G_i + w_i t*)) and it is above
+2. Rise LP: at t*, a team's least quota is a_i = max(lo_i, ceil(G_i + w_i t*)) and it is above
    t* from b_i = max(lo_i, floor(G_i + w_i t*) + 1), one unit more exactly when its level can be
    t*. If the spare units (T - settled - sum_i a_i) lift every team that can rise, all rise;
-   otherwise binary z_i ("ends above t*") for those teams, row `sum_i z_i <= spare`, objective
-   max sum_i (K + r_i) z_i with K above any sum of ranks: first as few teams at t* as possible,
-   then by preference rank r_i.
+   otherwise z_i in [0, 1] ("ends above t*") for those teams, row `sum_i z_i <= spare`,
+   objective max sum_i (K + r_i) z_i with K above any sum of ranks: first as few teams at t*
+   as possible, then by preference rank r_i. One cardinality row makes the LP optimum integral,
+   so HiGHS solves it as an LP.
 3. Teams left at t* settle at a_i; every other team keeps x_i >= b_i as its new lower bound.
    A pool whose bounds leave no choice settles at once. Next round.
 
@@ -121,8 +123,11 @@ class Allocation:
     tenants: tuple[TenantAllocation, ...]
 
     def quota(self, team: str, pool: str) -> Quota:
-        tenant = next(t for t in self.tenants if t.name == team)
-        return next(q for q in tenant.quotas if q.pool == pool)
+        for tenant in self.tenants:
+            for q in tenant.quotas if tenant.name == team else ():
+                if q.pool == pool:
+                    return q
+        raise KeyError(f"no quota of {team!r} in {pool!r}")
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document `aidc tenants --json` writes."""
@@ -248,7 +253,7 @@ def level_grid(weights: list[int]) -> int:
 def _solve(p: _PoolProblem, grid: int) -> None:
     while not p.settle_if_forced():
         t = _level_milp(p, grid)
-        rises = _rise_milp(p, t)
+        rises = _rise_lp(p, t)
         progress = False
         for i in p.free:
             least, above = p.at_level(i, t)
@@ -291,7 +296,7 @@ def _level_milp(p: _PoolProblem, grid: int) -> Fraction:
     return min(p.level(i, round(x[k])) for k, i in enumerate(free))
 
 
-def _rise_milp(p: _PoolProblem, t: Fraction) -> set[int]:
+def _rise_lp(p: _PoolProblem, t: Fraction) -> set[int]:
     """The teams the spare units lift above level t (step 2)."""
     bounds = {i: p.at_level(i, t) for i in p.free}
     candidates = [i for i, (least, above) in bounds.items()
@@ -301,6 +306,10 @@ def _rise_milp(p: _PoolProblem, t: Fraction) -> set[int]:
         return set(candidates)
     big = sum(p.rank[i] for i in candidates) + 1
     n = len(candidates)
-    z = _run([-(big + p.rank[i]) for i in candidates], [1] * n, [0] * n, [1] * n,
+    # One cardinality row over [0, 1] variables: a basic optimum has at most one variable off
+    # its bounds, equal to `spare` minus whole numbers, so the LP relaxation is integral.
+    z = _run([-(big + p.rank[i]) for i in candidates], [0] * n, [0] * n, [1] * n,
              [(list(range(n)), [1.0] * n, 0.0, float(spare))])
+    if any(min(v, 1 - v) > 1e-6 for v in z):
+        raise RuntimeError(f"{p.key}: the rise LP returned a fractional solution {z}")
     return {i for k, i in enumerate(candidates) if z[k] > 0.5}

@@ -33,8 +33,7 @@ def team(weight: int = 1, **fields: Any) -> TenantConfig:
 
 
 def nominal(result: Allocation, pool: str = GPU) -> dict[str, int]:
-    return {t.name: t.quotas[[q.pool for q in t.quotas].index(pool)].nominal
-            for t in result.tenants}
+    return {t.name: result.quota(t.name, pool).nominal for t in result.tenants}
 
 
 def test_equal_weights_split_evenly() -> None:
@@ -44,6 +43,11 @@ def test_equal_weights_split_evenly() -> None:
     assert nominal(result) == {"a": 32, "b": 32, "c": 32}
     q = result.quota("a", GPU)
     assert (q.guaranteed, q.borrowing_limit, q.lending_limit, q.share) == (0, 64, 32, 1 / 3)
+
+
+def test_quota_lookup_names_what_is_missing() -> None:
+    with pytest.raises(KeyError, match="no quota of 'nobody' in 'gpu_pools.h100'"):
+        allocate({"a": team()}, gpus(1)).quota("nobody", GPU)
 
 
 def test_unequal_weights() -> None:
