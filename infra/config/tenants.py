@@ -244,7 +244,8 @@ def _quota_problems(tenants: Mapping[str, TenantConfig],
                 elif kind == "guaranteed" and amount > cap.capacity:
                     yield Problem(where, f"{team} is guaranteed {amount} {cap.resource}, more "
                                          f"than {pool} holds at its maximum size: "
-                                         f"{cap.describe()}")
+                                         f"{cap.describe()}; lower it or raise the pool's "
+                                         "maximum size")
         for pool, amount in t.guaranteed.items():
             if pool in t.max and amount > t.max[pool]:
                 yield Problem(("tenants", team, "guaranteed", pool),
