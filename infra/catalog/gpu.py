@@ -44,6 +44,9 @@ AI_HYPERCOMPUTER_GKE_CUSTOM_URL = (
     "https://cloud.google.com/ai-hypercomputer/docs/create/gke-ai-hypercompute-custom"
 )
 RDMA_NETWORK_PROFILES_URL = "https://cloud.google.com/vpc/docs/rdma-network-profiles"
+# The extended resource GKE's NVIDIA device plugin advertises on GPU nodes; pods request GPUs,
+# and quotas count them, in it. https://cloud.google.com/kubernetes-engine/docs/how-to/gpus
+GPU_RESOURCE = "nvidia.com/gpu"
 
 LOCAL_SSD_DISK_GIB = 375
 """Every Local SSD disk is 375 GiB; Google's tables print the total per VM."""

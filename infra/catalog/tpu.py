@@ -36,6 +36,9 @@ TPU_V5E_URL = "https://cloud.google.com/tpu/docs/v5e"
 TPU_V5P_URL = "https://cloud.google.com/tpu/docs/v5p"
 TPU_V6E_URL = "https://cloud.google.com/tpu/docs/v6e"
 TPU7X_URL = "https://cloud.google.com/tpu/docs/tpu7x"
+# The extended resource GKE advertises on TPU nodes; pods request chips, and quotas count them,
+# in it. https://cloud.google.com/kubernetes-engine/docs/how-to/tpus
+TPU_RESOURCE = "google.com/tpu"
 
 SMALL_3D_TOPOLOGIES = ("2x2x1", "2x2x2", "2x2x4", "2x4x4")
 """3D slices below one 4x4x4 cube that GKE lists by name; larger ones follow the cube rule."""
