@@ -11,6 +11,7 @@ ends, in request order. Imports only grpc, so that it starts fast.
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,23 @@ import grpc
 
 HEADER = struct.Struct("!IiI")
 ANALYZE = "/pulumirpc.Analyzer/Analyze"
-CALL_TIMEOUT_SECONDS = 120.0
+PACK_TIMEOUT_ENV = "AIDC_PACK_TIMEOUT"
+DEFAULT_PACK_TIMEOUT_SECONDS = 30.0
+
+
+def pack_timeout() -> float:
+    """Seconds the pack may take to start, and to answer each call: $AIDC_PACK_TIMEOUT or 30.
+    The shipped stacks need well under a second a call; a hung pack ends the check (exit 2)."""
+    raw = os.environ.get(PACK_TIMEOUT_ENV)
+    try:
+        value = DEFAULT_PACK_TIMEOUT_SECONDS if raw is None else float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise ValueError(f"${PACK_TIMEOUT_ENV}={raw!r}: expected seconds between 0 and 3600")
+    return value
+
+
 GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
                 ("grpc.max_send_message_length", 400 * 1024 * 1024)]
 
@@ -41,9 +58,10 @@ def read_frames(stream: BinaryIO) -> Iterator[tuple[int, int, bytes]]:
 
 
 def main() -> None:
+    timeout = pack_timeout()
     channel = grpc.insecure_channel(sys.argv[1], options=GRPC_OPTIONS)
     analyze = channel.unary_unary(ANALYZE)  # bytes in, bytes out: no re-encoding here
-    pending = [(key, analyze.future(payload, timeout=CALL_TIMEOUT_SECONDS))
+    pending = [(key, analyze.future(payload, timeout=timeout))
                for key, _, payload in read_frames(sys.stdin.buffer)]
     out = sys.stdout.buffer
     for key, call in pending:

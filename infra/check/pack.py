@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -32,9 +33,7 @@ from infra.errors import AidcError
 from policies.protocol import SPEEDUPS_ENV
 
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
-START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
-CALL_TIMEOUT_SECONDS = forward.CALL_TIMEOUT_SECONDS
 # Requests in flight at once: enough to keep the pack's 4 worker threads busy while we encode
 # the next ones, few enough that a failure is reported promptly.
 MAX_IN_FLIGHT = 8
@@ -108,12 +107,16 @@ class PackProcess:
 
     def __init__(self, pack_dir: Path = DEFAULT_PACK_DIR, *, project: str = "",
                  stack: str = "", stack_config: Mapping[str, str] | None = None,
-                 start_timeout: float = START_TIMEOUT_SECONDS, speedups: bool = True) -> None:
+                 start_timeout: float | None = None, speedups: bool = True) -> None:
         self.pack_dir = Path(pack_dir).resolve()
         self.project = project
         self.stack = stack
         self.stack_config = dict(stack_config or {})
-        self.start_timeout = start_timeout
+        try:
+            self.call_timeout = forward.pack_timeout()
+        except ValueError as exc:
+            raise AidcError(str(exc)) from None
+        self.start_timeout = self.call_timeout if start_timeout is None else start_timeout
         self.speedups = speedups
         self.info: PackInfo | None = None
         self.start_seconds = 0.0
@@ -182,10 +185,12 @@ class PackProcess:
 
         env = pack_environment(os.environ, project=self.project, stack=self.stack,
                                stack_config=self.stack_config, speedups=self.speedups)
+        # A session (and process group) of its own: stopping the pack stops whatever it started,
+        # so no child of it can keep our pipes open or outlive the check.
         self._proc = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],
             cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         first: queue.Queue[str | None] = queue.Queue()
         self._threads = [
             threading.Thread(target=_drain, args=(self._proc.stdout, self._stdout, first),
@@ -239,13 +244,13 @@ class PackProcess:
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=STOP_TIMEOUT_SECONDS)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+                _signal_group(proc, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    pass
+                _signal_group(proc, signal.SIGKILL)  # and anything it started, still running
+                proc.wait(timeout=STOP_TIMEOUT_SECONDS)
             finally:
                 for t in self._threads:  # the pipes hit EOF now; keep the last stderr lines
                     t.join(timeout=STOP_TIMEOUT_SECONDS)
@@ -263,14 +268,14 @@ class PackProcess:
     def call(self, method: str, request: Any) -> Any:
         """One unary call; a failure is an AidcError naming the pack and the method."""
         try:
-            return getattr(self._stub, method)(request, timeout=CALL_TIMEOUT_SECONDS)
+            return getattr(self._stub, method)(request, timeout=self.call_timeout)
         except grpc.RpcError as exc:
             raise self.rpc_error(method, exc) from None
 
     def call_if_implemented(self, method: str, request: Any) -> Any | None:
         """`call` for a method older packs lack (ConfigureStack): None if unimplemented."""
         try:
-            return getattr(self._stub, method)(request, timeout=CALL_TIMEOUT_SECONDS)
+            return getattr(self._stub, method)(request, timeout=self.call_timeout)
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.UNIMPLEMENTED:  # type: ignore[attr-defined]
                 raise self.rpc_error(method, exc) from None
@@ -295,7 +300,7 @@ class PackProcess:
         for i, (urn, request) in enumerate(requests):
             out.append(None)
             urns.append(urn)
-            pending.append((i, self._stub.Analyze.future(request, timeout=CALL_TIMEOUT_SECONDS)))
+            pending.append((i, self._stub.Analyze.future(request, timeout=self.call_timeout)))
             if len(pending) >= MAX_IN_FLIGHT:
                 collect()
         while pending:
@@ -304,7 +309,18 @@ class PackProcess:
 
     def rpc_error(self, what: str, exc: grpc.RpcError) -> AidcError:
         details = exc.details() if hasattr(exc, "details") else str(exc)  # type: ignore[attr-defined]
+        if getattr(exc, "code", lambda: None)() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            details = (f"no answer within {self.call_timeout:g} s (set ${forward.PACK_TIMEOUT_ENV} "
+                       "for a slower pack)")
         name = self.info.name if self.info else str(self.pack_dir)
         return AidcError(f"policy pack {name} failed in {what}: {details}" + (
             self._stderr_tail() if self._proc is not None and self._proc.poll() is not None
             else ""))
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the pack's whole process group (it leads its own session)."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

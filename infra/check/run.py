@@ -28,7 +28,7 @@ from typing import Any
 from pulumi.runtime.proto import analyzer_pb2, engine_pb2
 from pydantic import ValidationError
 
-from infra.check.pack import DEFAULT_PACK_DIR, START_TIMEOUT_SECONDS, PackProcess
+from infra.check.pack import DEFAULT_PACK_DIR, PackProcess
 from infra.check.protocol import (
     PackInfo,
     configure_request,
@@ -53,7 +53,7 @@ class PolicyAnalyzer:
 
     def __init__(self, pack_dir: Path = DEFAULT_PACK_DIR, *, project: str = "",
                  stack: str = "", stack_config: Mapping[str, str] | None = None,
-                 start_timeout: float = START_TIMEOUT_SECONDS, speedups: bool = True) -> None:
+                 start_timeout: float | None = None, speedups: bool = True) -> None:
         self._pack = PackProcess(pack_dir, project=project, stack=stack,
                                  stack_config=stack_config, start_timeout=start_timeout,
                                  speedups=speedups)

@@ -17,6 +17,7 @@ from infra.check.pack import pack_environment
 from infra.check.run import PolicyAnalyzer
 from infra.errors import AidcError
 from policies.protocol import SPEEDUPS_ENV
+from tests.check.packs import ALWAYS as ALWAYS_SRC
 from tests.check.packs import write_pack
 
 
@@ -108,3 +109,58 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+HANGS_IN_ANALYZE = textwrap.dedent('''
+    import time
+    from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+    def hang(args, report_violation):
+        time.sleep(600)
+
+    PolicyPack(name="hangs", enforcement_level=EnforcementLevel.MANDATORY, policies=[
+        ResourceValidationPolicy(name="hang", description="Never answers.", validate=hang)])
+''')
+
+
+def test_a_pack_that_never_answers_is_given_up_on(tmp_path, spawned, monkeypatch) -> None:
+    """Each call has a deadline ($AIDC_PACK_TIMEOUT): a hung Analyze is an AidcError naming the
+    call and the limit, in about that time, and the pack is stopped."""
+    from tests.policy_fixtures import plan_of, resource
+
+    monkeypatch.setenv("AIDC_PACK_TIMEOUT", "4")
+    pack = write_pack(tmp_path, HANGS_IN_ANALYZE)
+    plan = plan_of(resource("gcp:storage/bucket:Bucket", "b", {}))
+    started = time.monotonic()
+    with pytest.raises(AidcError, match="no answer within 4 s"):
+        with PolicyAnalyzer(pack, speedups=False) as analyzer:
+            analyzer.check(plan)
+    assert time.monotonic() - started < 30
+    assert spawned and all(p.poll() is not None for p in spawned)
+
+
+def test_a_child_of_the_pack_holding_its_output_is_stopped_with_it(tmp_path, spawned) -> None:
+    """A pack that starts a process inheriting its stdout (which would keep our pipe open and
+    outlive the check) is stopped with its whole process group, promptly."""
+    marker = tmp_path / "child.pid"
+    pack = write_pack(tmp_path, textwrap.dedent(f'''
+        import subprocess, sys
+        child = subprocess.Popen(["sleep", "600"])  # inherits stdout and stderr
+        open({str(marker)!r}, "w").write(str(child.pid))
+    ''') + ALWAYS_SRC)
+    with PolicyAnalyzer(pack, speedups=False) as analyzer:
+        analyzer.start()
+    started = time.monotonic()
+    # closed by the context manager above; the child must be gone too
+    child = int(marker.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the pack's child outlived the check")
+    assert time.monotonic() - started < 10
