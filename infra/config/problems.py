@@ -135,5 +135,7 @@ def validation_problems(exc: ValidationError, root: type[BaseModel], base: Loc =
         if kind in ("value_error", "assertion_error") or (loc and loc[0] in SECRET_BEARING):
             out.extend(Problem(loc, part) for part in msg.split("\n"))
         else:
-            out.append(Problem(loc, f"{msg} (got {err.get('input')!r})"))
+            got = repr(err.get("input"))
+            got = got if len(got) <= 60 else f"{got[:57]}..."
+            out.append(Problem(loc, f"{msg} (got {got})"))
     return out
