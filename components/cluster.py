@@ -10,7 +10,7 @@ from pydantic import Field
 
 from components.node_config import NodeHardening, image_streaming
 from infra.config.base import Spec
-from infra.config.compute import ClusterConfig, Maintenance
+from infra.config.compute import SYSTEM_POOL, ClusterConfig, Maintenance
 from infra.gcp.kubeconfig import gke_kubeconfig
 from policies.protocol import CLASSIFICATION_LABEL
 
@@ -31,6 +31,10 @@ class ClusterSpec(Spec):
     workload_sa_id: str
     deletion_protection: bool
     multi_networking: bool = False
+    managed_dcgm: bool = Field(
+        True, description="GKE collects the GPUs' DCGM metrics (the DCGM monitoring component). "
+                          "Off when the stack runs its own DCGM exporter (monitoring mode "
+                          "self-managed): two DCGM clients on one GPU contend.")
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -70,12 +74,12 @@ def maintenance_policy(maintenance: Maintenance) -> gcp.container.ClusterMainten
     )
 
 
-def observability() -> tuple[gcp.container.ClusterMonitoringConfigArgs,
-                             gcp.container.ClusterLoggingConfigArgs]:
-    """Managed Prometheus with GKE's DCGM metrics (the monitoring alerts read them); system and
-    workload logs."""
+def observability(managed_dcgm: bool = True) -> tuple[gcp.container.ClusterMonitoringConfigArgs,
+                                                     gcp.container.ClusterLoggingConfigArgs]:
+    """Managed Prometheus with GKE's DCGM metrics (the monitoring alerts read them) unless the
+    stack collects DCGM itself; system and workload logs."""
     return (gcp.container.ClusterMonitoringConfigArgs(
-                enable_components=list(MONITORED_COMPONENTS),
+                enable_components=[c for c in MONITORED_COMPONENTS if managed_dcgm or c != "DCGM"],
                 managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True)),
             gcp.container.ClusterLoggingConfigArgs(
                 enable_components=["SYSTEM_COMPONENTS", "WORKLOADS"]))
@@ -123,7 +127,7 @@ class GkeCluster(pulumi.ComponentResource):
         cfg = spec.config
         node_grants = self._identities(name, spec, project)
         node = NodeHardening(self.node_service_account.email, disks_key_id)
-        monitoring, logging = observability()
+        monitoring, logging = observability(spec.managed_dcgm)
         self.cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=spec.name,
@@ -214,7 +218,7 @@ class GkeCluster(pulumi.ComponentResource):
         pool = spec.config.system_pool
         return gcp.container.NodePool(
             f"{name}-system",
-            name="system",
+            name=SYSTEM_POOL,
             project=project,
             cluster=self.cluster.id,
             location=spec.region,
@@ -227,6 +231,6 @@ class GkeCluster(pulumi.ComponentResource):
                 strategy="SURGE", max_surge=1, max_unavailable=0),
             node_config=node.pool_node_config(
                 machine_type=pool.machine_type, disk_type="pd-balanced", disk_size_gb=100,
-                gvnic=True, labels={"aidc.dev/pool": "system"}, resource_labels=spec.labels),
+                gvnic=True, labels={"aidc.dev/pool": SYSTEM_POOL}, resource_labels=spec.labels),
             opts=pulumi.ResourceOptions(parent=self),
         )

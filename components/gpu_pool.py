@@ -12,6 +12,7 @@ from components.node_config import NodeHardening, capacity_settings
 from infra.config.base import Spec
 from infra.config.compute import GpuPoolConfig
 from infra.errors import AidcError
+from infra.gcp import naming
 
 GPU_RESOURCE = "nvidia.com/gpu"
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
@@ -75,7 +76,7 @@ class GpuNodePool(pulumi.ComponentResource):
         node = NodeHardening(node_service_account, boot_disk_kms_key)
         self.node_pool = gcp.container.NodePool(
             f"{name}-pool",
-            name=spec.pool_name,
+            name=naming.node_pool_name(spec.pool_name),
             project=project,
             cluster=cluster_id,
             location=spec.location,

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from infra.config.base import Spec
 from infra.config.encryption import KEY_PURPOSES, EncryptionConfig, KeyPurpose
+from infra.gcp.labels import PURPOSE_LABEL
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECONDS_PER_DAY = 86400
@@ -73,7 +74,7 @@ class KmsKeys(pulumi.ComponentResource):
                     algorithm="GOOGLE_SYMMETRIC_ENCRYPTION",
                     protection_level=cfg.protection_level,
                 ),
-                labels={**spec.labels, "purpose": purpose},
+                labels={**spec.labels, PURPOSE_LABEL: purpose},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
             )
             for purpose in spec.purposes

@@ -167,21 +167,24 @@ class VpcFabric(pulumi.ComponentResource):
             vpc = networks.get(extra.vpc)
             if vpc is None:
                 vpc = networks[extra.vpc] = gcp.compute.Network(
-                    f"{name}-{extra.vpc}", name=f"{spec.network_name}-{extra.vpc}", project=project,
+                    f"{name}-{extra.vpc}", name=naming.extra_network_name(spec.network_name, extra.vpc),
+                    project=project,
                     auto_create_subnetworks=False, routing_mode="REGIONAL", mtu=extra.mtu,
                     network_profile=(f"projects/{project}/global/networkProfiles/{extra.roce_zone}-vpc-roce"
                                      if extra.roce_zone else None),
                     description="GPUDirect NIC network", opts=child)
                 if not extra.roce_zone:
                     gcp.compute.Firewall(
-                        f"{name}-{extra.vpc}-internal", name=f"{spec.network_name}-{extra.vpc}-internal",
+                        f"{name}-{extra.vpc}-internal",
+                        name=naming.extra_firewall_name(spec.network_name, extra.vpc),
                         project=project, network=vpc.id, direction="INGRESS", priority=1000,
                         allows=[gcp.compute.FirewallAllowArgs(protocol=p) for p in ("tcp", "udp", "icmp")],
                         source_ranges=[e.cidr for e in spec.extra_networks if e.vpc == extra.vpc],
                         log_config=gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
                         description="GPU-to-GPU traffic between nodes", opts=child)
             subnet = gcp.compute.Subnetwork(
-                f"{name}-{extra.subnet}", name=f"{spec.network_name}-{extra.subnet}", project=project,
+                f"{name}-{extra.subnet}",
+                name=naming.extra_subnet_name(spec.network_name, extra.subnet), project=project,
                 region=spec.region, network=vpc.id, ip_cidr_range=extra.cidr,
                 private_ip_google_access=True,
                 log_config=None if extra.roce_zone else flow_logs(spec.config.flow_logs_sampling),

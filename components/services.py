@@ -8,18 +8,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.errors import AidcError
-
-# What the foundation layers call; later layers add theirs through `extra`.
-BASE_APIS = (
-    "cloudkms.googleapis.com",
-    "compute.googleapis.com",
-    "file.googleapis.com",
-    "iam.googleapis.com",
-    "logging.googleapis.com",
-    "monitoring.googleapis.com",
-    "servicenetworking.googleapis.com",
-    "storage.googleapis.com",
-)
+from infra.gcp.apis import BASE_APIS, service_key
 
 
 class ProjectServices(pulumi.ComponentResource):
@@ -34,7 +23,7 @@ class ProjectServices(pulumi.ComponentResource):
         wanted = sorted(set(BASE_APIS) | set(extra))
         self.services = {
             api: gcp.projects.Service(
-                f"{name}-{api.split('.')[0]}",
+                f"{name}-{service_key(api)}",
                 project=project,
                 service=api,
                 disable_on_destroy=False,

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from infra.config.base import Spec
 from infra.config.storage import ACCESS_LOGS_PURPOSE, BucketSpec, StorageConfig
+from infra.gcp.labels import PURPOSE_LABEL
 from policies.protocol import CLASSIFICATION_LABEL
 
 SECONDS_PER_DAY = 86400
@@ -133,7 +134,7 @@ class DataBuckets(pulumi.ComponentResource):
                 if bucket.retention_days else None),
             lifecycle_rules=lifecycle_rules(bucket, versioned),
             logging=gcp.storage.BucketLoggingArgs(log_bucket=logs_to) if logs_to is not None else None,
-            labels={**spec.labels, **bucket.labels, "purpose": purpose,
+            labels={**spec.labels, **bucket.labels, PURPOSE_LABEL: purpose,
                     CLASSIFICATION_LABEL: bucket.classification},
             force_destroy=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(key_grants),

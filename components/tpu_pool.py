@@ -12,6 +12,7 @@ from components.node_config import NodeHardening, capacity_settings
 from infra.catalog.tpu import TpuSlice, tpu_generation
 from infra.config.base import Spec
 from infra.config.compute import TpuPoolConfig
+from infra.gcp import naming
 
 TPU_RESOURCE = "google.com/tpu"
 
@@ -75,7 +76,7 @@ class TpuNodePool(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self)) if needs_workload_policy(tpu) else None
         self.node_pools = [gcp.container.NodePool(
             f"{name}-slice{index}",
-            name=f"{spec.pool_name}-{index}" if cfg.slices > 1 else spec.pool_name,
+            name=naming.node_pool_name(spec.pool_name, index, cfg.slices),
             project=project,
             cluster=cluster_id,
             location=spec.location,

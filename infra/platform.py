@@ -113,14 +113,15 @@ class Platform:
         if cfg.cluster is None:
             return None
         prefix = cfg.name_prefix
+        node_sa, workload_sa = naming.cluster_service_account_ids(prefix)
         cluster = GkeCluster(
             "gke",
             ClusterSpec(name=naming.cluster_name(prefix, cfg.cluster.name), region=cfg.region,
                         config=cfg.cluster,
-                        node_sa_id=naming.service_account_id(prefix, "nodes"),
-                        workload_sa_id=naming.service_account_id(prefix, "workloads"),
+                        node_sa_id=node_sa, workload_sa_id=workload_sa,
                         deletion_protection=cfg.is_production,
                         multi_networking=any(p.uses_gpudirect for p in cfg.gpu_pools.values()),
+                        managed_dcgm=cfg.gke_managed_dcgm,
                         labels=labels),
             project=cfg.project,
             network=self.network.network_id,
@@ -199,7 +200,7 @@ class Platform:
             "monitoring", cfg.monitoring, monitored_resources(cfg, self.kms.keys),
             project=cfg.project,
             name_prefix=cfg.name_prefix, k8s_provider=provider,
-            gke_managed_dcgm=True,  # GkeCluster enables GKE's DCGM metrics component
+            gke_managed_dcgm=cfg.gke_managed_dcgm,  # what GkeCluster was told to enable
             labels=labels,
             depends_on=self.services.enabled("monitoring.googleapis.com", "logging.googleapis.com"))
 

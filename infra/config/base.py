@@ -7,10 +7,20 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from infra.errors import Problem, raise_problems
 from infra.gcp.labels import check_labels
 from policies.protocol import CLASSIFICATIONS
 
+
+def _distinct(values: list[str]) -> list[str]:
+    """Each item once: a zone or API listed twice is a typo GCP would refuse or silently fold."""
+    raise_problems([Problem((i,), f"{v!r} is listed twice (first as [{values.index(v)}])")
+                    for i, v in enumerate(values) if values.index(v) != i])
+    return values
+
+
 Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
+Distinct = Annotated[list[str], AfterValidator(_distinct)]
 Classification = Literal[CLASSIFICATIONS]  # type: ignore[valid-type]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from ipaddress import IPv4Network
 from typing import Literal
 
@@ -18,8 +19,9 @@ from infra.catalog.gpu import ResolvedGpu, resolve_gpu
 from infra.gcp.gke_versions import parse_gke_version
 from infra.gcp.netplan import SUBNET_RESERVED_ADDRESSES
 from infra.catalog.tpu import TpuSlice, tpu_slice
-from infra.config.base import Classification, Labels, Spec
+from infra.config.base import Classification, Distinct, Labels, Spec
 from infra.errors import AidcError, Loc, Problem, raise_problems
+from infra.gcp import maintenance, naming
 
 _SECURITY_GROUP = re.compile(r"gke-security-groups@[a-z0-9-]+(\.[a-z0-9-]+)+")
 
@@ -31,25 +33,109 @@ GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE
 # https://cloud.google.com/kubernetes-engine/docs/how-to/provisioningrequest
 QUEUED_LABEL = ("cloud.google.com/gke-queued", "true")
 QUEUED_TAINT = {"key": "cloud.google.com/gke-queued", "value": "true", "effect": "NO_SCHEDULE"}
+# The largest Persistent Disk / Hyperdisk Balanced volume: 64 TiB.
+# https://cloud.google.com/compute/docs/disks/persistent-disks#disk_size_limits and
+# https://cloud.google.com/compute/docs/disks/hyperdisks#hd-performance-limits
+MAX_DISK_GB = 65_536
+# The always-on node pool every cluster gets; GPU and TPU pools cannot take its name.
+SYSTEM_POOL = "system"
 # Machine series that attach only Hyperdisk boot disks.
 # https://cloud.google.com/compute/docs/disks#disk-types (A3 Ultra, A4 support Hyperdisk only)
 HYPERDISK_ONLY_PREFIXES = ("a3-ultragpu", "a4-")
 
 
+def min_max_problems(low: int, high: int, default: str = "") -> list[Problem]:
+    """min_nodes above max_nodes, located at min_nodes (GKE refuses a minimum above the
+    maximum); `default` says when max_nodes was not given."""
+    if low <= high:
+        return []
+    return [Problem(("min_nodes",), f"{low} exceeds max_nodes {high}{default}; raise max_nodes "
+                                    "or lower min_nodes")]
+
+
 class Maintenance(Spec):
-    """A recurring window (RFC 5545 RRULE) and named exclusions, e.g. around a launch."""
+    """A recurring window (RFC 5545 RRULE) and named exclusions, e.g. around a launch. GKE's
+    rules (infra.gcp.maintenance) apply: RFC 3339 times, end after start, at least 48 hours of
+    windows of 4 hours or more in every 32 days, at most 20 exclusions of at most 30 days."""
 
     start_time: str = Field("2026-01-03T03:00:00Z", description="First window start (RFC 3339).")
     end_time: str = Field("2026-01-03T11:00:00Z", description="First window end (RFC 3339).")
     recurrence: str = Field("FREQ=WEEKLY;BYDAY=SA,SU", description="RRULE for the window.")
     exclusions: dict[str, tuple[str, str]] = Field(
-        default_factory=dict, description="name -> (start, end) RFC 3339; no upgrades inside.")
+        default_factory=dict,
+        description="name -> (start, end) RFC 3339; no upgrades inside (GKE's NO_UPGRADES scope: "
+                    "at most 30 days each, at most 20 exclusions).")
+
+    @field_validator("start_time", "end_time", mode="before")
+    @classmethod
+    def _time(cls, v: object) -> str:
+        return maintenance.rfc3339(v)
+
+    @field_validator("exclusions", mode="before")
+    @classmethod
+    def _exclusion_times(cls, v: object) -> object:
+        if not isinstance(v, dict):
+            return v
+        problems, out = [], {}
+        for name, span in v.items():
+            if not isinstance(span, (list, tuple)) or len(span) != 2:
+                problems.append(Problem((name,), "expected [start, end], two RFC 3339 date-times"))
+                continue
+            times = []
+            for i, when in enumerate(span):
+                try:
+                    times.append(maintenance.rfc3339(when))
+                except AidcError as exc:
+                    problems += [p.under((name, i)) for p in exc.problems]
+            if len(times) == 2:
+                problems += [p.under((name,)) for p in _exclusion_problems(*times)]
+            out[name] = tuple(times)
+        raise_problems(problems)
+        return out
+
+    @model_validator(mode="after")
+    def _policy(self) -> Maintenance:
+        problems = []
+        start, end = (maintenance.parse_rfc3339(t) for t in (self.start_time, self.end_time))
+        if end <= start:
+            problems.append(Problem(("end_time",), f"{self.end_time} is not after start_time "
+                                                   f"{self.start_time}"))
+        else:
+            try:
+                maintenance.check_recurring_window(start, end, self.recurrence)
+            except AidcError as exc:
+                problems += [p.under(("recurrence",)) for p in exc.problems]
+        if len(self.exclusions) > maintenance.MAX_EXCLUSIONS:
+            problems.append(Problem(("exclusions",), (
+                f"{len(self.exclusions)} exclusions; a GKE cluster holds at most "
+                f"{maintenance.MAX_EXCLUSIONS}")))
+        raise_problems(problems)
+        return self
+
+
+def _exclusion_problems(first: str, last: str) -> list[Problem]:
+    """An exclusion ends after it starts and, with the NO_UPGRADES scope aidc sets, lasts at
+    most 30 days."""
+    span = maintenance.parse_rfc3339(last) - maintenance.parse_rfc3339(first)
+    if span <= timedelta(0):
+        return [Problem((1,), f"{last} is not after the exclusion's start {first}")]
+    if span > maintenance.NO_UPGRADES_MAX:
+        return [Problem((), (
+            f"{first} to {last} is {span.total_seconds() / 86400:g} days; a 'No upgrades' "
+            f"exclusion lasts at most {maintenance.NO_UPGRADES_MAX.days} days (split it, "
+            "leaving maintenance time between the parts)"))]
+    return []
 
 
 class SystemPool(Spec):
     machine_type: str = "e2-standard-4"
     min_nodes: int = Field(1, ge=1)
     max_nodes: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SystemPool:
+        raise_problems(min_max_problems(self.min_nodes, self.max_nodes))
+        return self
 
 
 class ClusterConfig(Spec):
@@ -92,6 +178,16 @@ class ClusterConfig(Spec):
                 raise AidcError(f"{net} opens the control plane to the internet; list the "
                                 "networks that need it", field=label)
         return v
+
+    @field_validator("workload_namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        return naming.check_k8s_namespace(v)
+
+    @field_validator("workload_ksa")
+    @classmethod
+    def _ksa(cls, v: str) -> str:
+        return naming.check_k8s_object_name(v)
 
     @field_validator("security_group")
     @classmethod
@@ -176,7 +272,7 @@ class GpuPoolConfig(CapacityChoice):
     accelerator_count: int | None = None
     placement: Literal["none", "compact"] = Field(
         "none", description="compact: a COMPACT placement policy, one zone (low latency).")
-    zones: list[str] | None = Field(None, description="Node locations; default the stack's zones.")
+    zones: Distinct | None = Field(None, description="Node locations; default the stack's zones.")
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
     max_pods_per_node: int | None = Field(None, ge=8, le=256)
     gpudirect: bool | None = Field(
@@ -187,7 +283,9 @@ class GpuPoolConfig(CapacityChoice):
     auto_repair: bool = True
     upgrade: Literal["surge", "blue_green"] = Field(
         "surge", description="surge is max_surge 0 / max_unavailable 1: no spare GPUs needed.")
-    boot_disk_size_gb: int = Field(200, ge=10)
+    boot_disk_size_gb: int = Field(
+        200, ge=10, le=MAX_DISK_GB,
+        description="Boot disk size; Persistent Disk and Hyperdisk volumes hold at most 64 TiB.")
     boot_disk_type: str | None = Field(None, description="Default: hyperdisk-balanced where the "
                                                          "machine type needs it, else pd-balanced.")
     labels: Labels = Field(default_factory=dict)
@@ -307,9 +405,8 @@ def gpu_pool_problems(pool: GpuPoolConfig) -> list[Problem]:
         return list(exc.problems)
     problems = _capacity_problems(pool.capacity, pool.reservation, pool.autoscaling.min_nodes,
                                   pool.auto_repair, pool.placement, pool.zones, pool.upgrade)
-    if pool.autoscaling.min_nodes > pool.autoscaling.max_nodes:
-        problems.append(Problem(("autoscaling", "min_nodes"), f"{pool.autoscaling.min_nodes} "
-                                f"exceeds max_nodes {pool.autoscaling.max_nodes}"))
+    problems += [p.under(("autoscaling",)) for p in min_max_problems(
+        pool.autoscaling.min_nodes, pool.autoscaling.max_nodes)]
     if pool.gpudirect and gpu.profile is None:
         problems.append(Problem(("gpudirect",), (
             f"{gpu.machine_type} has no GPUDirect networking (TCPX: a3-highgpu-8g; TCPXO: "
@@ -357,10 +454,9 @@ class TpuPoolConfig(CapacityChoice):
         if tpu.multi_host and self.min_nodes not in (0, tpu.hosts):
             problems.append(Problem(("min_nodes",), (
                 f"{self.min_nodes}; a multi-host slice is 0 or {tpu.hosts} nodes, never part of one")))
-        if not tpu.multi_host and self.min_nodes > (self.max_nodes or 1):
-            problems.append(Problem(("min_nodes",), (
-                f"{self.min_nodes} exceeds max_nodes {self.max_nodes or '1 (the default)'}; "
-                "raise max_nodes or lower min_nodes")))
+        if not tpu.multi_host:
+            problems += min_max_problems(self.min_nodes, self.max_nodes or 1,
+                                         "" if self.max_nodes else " (the default)")
         raise_problems(problems)
         return self
 

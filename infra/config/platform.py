@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from infra.catalog import regions
 from infra.catalog.gpu import RDMA_NETWORK_PROFILES_URL
 from infra.catalog.tpu import tpu_generation
-from infra.config.base import Labels, Spec
-from infra.config.compute import ClusterConfig, GpuPoolConfig, NicSubnet, TpuPoolConfig
+from infra.config.base import Distinct, Labels, Spec
+from infra.config.compute import SYSTEM_POOL, ClusterConfig, GpuPoolConfig, NicSubnet, TpuPoolConfig
 from infra.config.encryption import EncryptionConfig
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
@@ -23,6 +24,7 @@ from infra.config.storage import StorageConfig
 from infra.config.transfers import TransferConfig, check_keys, check_sinks
 from infra.config.problems import problems_of
 from infra.errors import AidcError, Loc, Problem, raise_problems
+from infra.gcp import apis as api_rules
 from infra.gcp import labels as label_rules
 from infra.gcp import naming
 from infra.gcp.gke_versions import meets_min_gke_version
@@ -44,17 +46,21 @@ class PlatformConfig(Spec):
     production: bool | None = Field(
         None, description="Production safety (deletion protection, strict defaults); default "
                           "true when environment is 'prod'.")
-    zones: list[str] = Field(min_length=1, description="Zones in the region for zonal resources.")
+    zones: Distinct = Field(min_length=1, description="Zones in the region for zonal resources.")
     labels: Labels = Field(default_factory=dict, description="Labels added to every resource.")
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
-    apis: list[str] = Field(default_factory=list, description="Extra APIs to enable.")
+    apis: Distinct = Field(
+        default_factory=list,
+        description="Extra APIs to enable, by service name (e.g. aiplatform.googleapis.com).")
     cluster: ClusterConfig | None = Field(None, description="The GKE cluster; needed by pools.")
     gpu_pools: dict[str, GpuPoolConfig] = Field(
-        default_factory=dict, description="GPU node pools by name.")
+        default_factory=dict, description="GPU node pools by name; the name is the GKE node pool "
+                                          "name (1-40 lowercase letters, digits, hyphens).")
     tpu_pools: dict[str, TpuPoolConfig] = Field(
-        default_factory=dict, description="TPU slices by name (one node pool per slice).")
+        default_factory=dict, description="TPU slices by name (one node pool per slice, named "
+                                          "'<name>-<index>' when there are several).")
     monitoring: MonitoringConfig | None = Field(
         None, description="Alerts, dashboards and in-cluster GPU metrics; none when omitted.")
     transfers: dict[str, TransferConfig] = Field(
@@ -72,7 +78,34 @@ class PlatformConfig(Spec):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        return naming.check_region(v)
+        return regions.gcp_region(v).name
+
+    @field_validator("gpu_pools", "tpu_pools", mode="before")
+    @classmethod
+    def _pool_keys(cls, v: object) -> object:
+        """A pool's key is its GKE node pool name (TPU slices add '-<index>', checked with the
+        slice count in _node_pool_names)."""
+        if isinstance(v, Mapping):
+            problems = []
+            for key in v:
+                try:
+                    naming.node_pool_name(str(key))
+                except AidcError as exc:
+                    problems += problems_of(exc, (str(key),))
+            raise_problems(problems)
+        return v
+
+    @field_validator("apis")
+    @classmethod
+    def _apis(cls, v: list[str]) -> list[str]:
+        problems = []
+        for i, api in enumerate(v):
+            try:
+                api_rules.check_service_name(api)
+            except AidcError as exc:
+                problems += problems_of(exc, (i,))
+        raise_problems(problems)
+        return v
 
     @field_validator("environment")
     @classmethod
@@ -86,7 +119,7 @@ class PlatformConfig(Spec):
     def _rules_across_sections(self, info: ValidationInfo) -> PlatformConfig:
         skip = (info.context or {}).get(SKIP_RULES_OVER, frozenset())
         raise_problems([problem for sections, rule in _RULES if not sections & skip
-                        for problem in rule(self)])
+                        for problem in _run(rule, self)])
         return self
 
     def node_demand(self) -> list[tuple[str, int, int]]:
@@ -94,7 +127,7 @@ class PlatformConfig(Spec):
         per_node = self.network.max_pods_per_node
         rows = []
         if self.cluster is not None:
-            rows.append(("system", self.cluster.system_pool.max_nodes, per_node))
+            rows.append((SYSTEM_POOL, self.cluster.system_pool.max_nodes, per_node))
         for name, pool in self.gpu_pools.items():
             rows.append((f"gpu_pools.{name}", pool.autoscaling.max_nodes,
                          pool.max_pods_per_node or per_node))
@@ -116,6 +149,12 @@ class PlatformConfig(Spec):
         for transfer in self.transfers.values():
             apis.update(dict.fromkeys(transfer.apis()))
         return list(apis)
+
+    @property
+    def gke_managed_dcgm(self) -> bool:
+        """Whether GKE collects DCGM GPU metrics: yes unless monitoring is self-managed, which
+        deploys its own exporter for the in-cluster Prometheus."""
+        return self.monitoring is None or self.monitoring.mode == "managed"
 
     @property
     def is_production(self) -> bool:
@@ -163,6 +202,14 @@ Rule = Callable[[PlatformConfig], Iterable[Problem]]
 _RULES: list[tuple[frozenset[str], Rule]] = []
 
 
+def _run(rule: Rule, cfg: PlatformConfig) -> list[Problem]:
+    """A rule's problems; an AidcError it lets out is one more problem, never a crash."""
+    try:
+        return list(rule(cfg))
+    except AidcError as exc:
+        return problems_of(exc)
+
+
 def _rule(*sections: str) -> Callable[[Rule], Rule]:
     def register(fn: Rule) -> Rule:
         _RULES.append((frozenset(sections), fn))
@@ -172,7 +219,7 @@ def _rule(*sections: str) -> Callable[[Rule], Rule]:
 
 def _zone_problems(loc: Loc, zone: str, region: str) -> list[Problem]:
     try:
-        naming.check_zone_in_region(zone, region)
+        regions.check_zone_in_region(zone, region)
     except AidcError as exc:
         return problems_of(exc, loc)
     return []
@@ -228,6 +275,119 @@ def _filestore_name(cfg: PlatformConfig) -> list[Problem]:
     fs = cfg.storage.filestore
     return [] if fs is None else _composed(("storage", "filestore", "name"), lambda: (
         naming.filestore_instance_name(cfg.name_prefix, fs.name)))
+
+
+@_rule("storage", "region")
+def _bucket_region(cfg: PlatformConfig) -> list[Problem]:
+    """Buckets without a location go to the stack's region, which Cloud Storage must offer."""
+    if cfg.storage.location is not None or not cfg.storage.buckets:
+        return []
+    try:
+        regions.bucket_location(cfg.region)
+    except AidcError:
+        return [Problem(("storage", "location"), (
+            f"not set, so the buckets would live in the stack region {cfg.region}, which Cloud "
+            f"Storage does not offer ({regions.GCS_LOCATIONS_URL}); set a location, e.g. a "
+            "nearby region or a multi-region"))]
+    return []
+
+
+@_rule("apis", "cluster", "transfers")
+def _api_short_names(cfg: PlatformConfig) -> list[Problem]:
+    """Each enabled API goes by its short name in the plan; two of them cannot share one."""
+    problems = []
+    for key, names in api_rules.shared_keys(cfg.service_apis()).items():
+        for i, api in enumerate(cfg.apis):
+            if api in names:
+                others = ", ".join(n for n in names if n != api)
+                problems.append(Problem(("apis", i), (
+                    f"{api!r} goes by the short name {key!r}, as {others} does; aidc enables each "
+                    "API under its short name, so a stack can enable only one of them")))
+    return problems
+
+
+@_rule("cluster", "network", "environment")
+def _cluster_names(cfg: PlatformConfig) -> list[Problem]:
+    """The cluster's own name, and its two service accounts' ids, composed from the prefix."""
+    if cfg.cluster is None:
+        return []
+    cluster = cfg.cluster
+    return (_composed(("cluster", "name"), lambda: naming.cluster_name(cfg.name_prefix, cluster.name))
+            + _composed(("network", "name"), lambda: naming.cluster_service_account_ids(
+                cfg.name_prefix)))
+
+
+@_rule("gpu_pools", "tpu_pools")
+def _node_pool_names(cfg: PlatformConfig) -> list[Problem]:
+    """Every node pool of the cluster has a name GKE accepts, unique in the cluster: the system
+    pool, each GPU pool, each TPU slice."""
+    problems = []
+    owners: dict[str, str] = {SYSTEM_POOL: "the system pool"}
+    names: list[tuple[Loc, str, str]] = [(("gpu_pools", key), key, f"gpu_pools.{key}")
+                                         for key in cfg.gpu_pools]
+    for key, tpu in cfg.tpu_pools.items():
+        try:
+            # The last slice's name is the longest: checked first, it is the one reported.
+            slices = [naming.node_pool_name(key, i, tpu.slices)
+                      for i in reversed(range(tpu.slices))][::-1]
+        except AidcError as exc:
+            problems.append(Problem(("tpu_pools", key), (
+                f"{exc} (one node pool per slice, named '<name>-<index>'; shorten the name)")))
+            continue
+        names += [(("tpu_pools", key), pool, f"tpu_pools.{key}") for pool in slices]
+    for loc, name, owner in names:
+        if name in owners and owners[name] != owner:
+            problems.append(Problem(loc, f"its node pool {name!r} takes the name of "
+                                         f"{owners[name]}; GKE node pool names are unique in a "
+                                         "cluster: rename one"))
+        owners.setdefault(name, owner)
+    return list(dict.fromkeys(problems))
+
+
+@_rule("gpu_pools", "network", "environment")
+def _gpudirect_names(cfg: PlatformConfig) -> list[Problem]:
+    """The GPUDirect VPCs, subnets and firewall rules of a pool get names GCP accepts."""
+    problems = []
+    for pool, nics in cfg.gpudirect_subnets().items():
+        # RoCE VPCs take no firewall rule (components.network).
+        names = ([(naming.extra_subnet_name, nic.name) for nic in nics]
+                 + [(naming.extra_network_name, nic.vpc) for nic in nics]
+                 + [(naming.extra_firewall_name, nic.vpc) for nic in nics if nic.kind != "rdma"])
+        found = [p for compose, part in names
+                 for p in _composed(("gpu_pools", pool), lambda: compose(cfg.name_prefix, part))]
+        problems += found[-1:]  # the firewall's name is the longest; one problem per pool
+    return problems
+
+
+@_rule("labels", "storage")
+def _label_counts(cfg: PlatformConfig) -> list[Problem]:
+    """A resource carries the stack's labels, its own and the ones aidc sets; GCP takes 64."""
+    def over(loc: Loc, own: Mapping[str, str]) -> list[Problem]:
+        keys = set(cfg.labels) | set(own) | set(label_rules.AIDC_LABEL_KEYS)
+        if len(keys) <= label_rules.MAX_LABELS:
+            return []
+        return [Problem(loc, (
+            f"{len(keys)} labels on the resource: the stack's {len(cfg.labels)}, "
+            + (f"{len(own)} of its own, " if own else "")
+            + f"and aidc's {', '.join(label_rules.AIDC_LABEL_KEYS)}; GCP allows at most "
+            f"{label_rules.MAX_LABELS}, so drop some"))]
+
+    problems = over(("labels",), {})
+    if not problems:
+        for purpose, bucket in cfg.storage.buckets.items():
+            problems += over(("storage", "buckets", purpose, "labels"), bucket.labels)
+        if cfg.storage.filestore is not None:
+            problems += over(("storage", "filestore", "labels"), cfg.storage.filestore.labels)
+    return problems
+
+
+@_rule("monitoring", "cluster")
+def _self_managed_needs_a_cluster(cfg: PlatformConfig) -> list[Problem]:
+    if cfg.monitoring is not None and cfg.monitoring.mode == "self-managed" and cfg.cluster is None:
+        return [Problem(("monitoring", "mode"), (
+            "self-managed runs Prometheus in the cluster, and the stack has none; add an "
+            "aidc:cluster section or use mode: managed"))]
+    return []
 
 
 @_rule("gpu_pools", "tpu_pools", "cluster")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from infra.catalog import regions
 from infra.catalog.filestore import check_capacity, filestore_tier
 from infra.config.base import Classification, Labels, Spec
 from infra.errors import AidcError, Problem, raise_problems
@@ -13,6 +14,10 @@ from infra.gcp import naming
 from policies.protocol import CLASSIFICATIONS
 
 VERSIONED_BY_DEFAULT = ("checkpoints", "models")
+# A retention period is "greater than zero and less than 100 years" (retentionPolicy.
+# retentionPeriod, in seconds; the provider states it as "less than 3,155,760,000 seconds").
+RETENTION_LIMIT_URL = "https://cloud.google.com/storage/docs/json_api/v1/buckets"
+MAX_RETENTION_DAYS = 3_155_760_000 // 86_400 - 1  # 36,524 days
 # The purpose DataBuckets gives its own usage-log bucket; reserved for it.
 ACCESS_LOGS_PURPOSE = "access-logs"
 # Buckets of this classification or a stricter one write usage logs to the access-log bucket.
@@ -47,9 +52,21 @@ class BucketSpec(Spec):
         description="Soft delete window: 0 (off) or 7-90 days; the GCS default is 7 days. "
                     "https://cloud.google.com/storage/docs/soft-delete#retention-duration")
     retention_days: int | None = Field(
-        None, ge=1, description="Retention policy: objects cannot be deleted or replaced sooner.")
+        None, ge=1, json_schema_extra={"maximum": MAX_RETENTION_DAYS},
+        description="Retention policy: objects cannot be deleted or replaced sooner. Cloud "
+                    "Storage takes less than 100 years (3,155,760,000 s, so at most "
+                    f"{MAX_RETENTION_DAYS} days): {RETENTION_LIMIT_URL}")
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
     labels: Labels = Field(default_factory=dict)
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, v: int | None) -> int | None:
+        if v is not None and v > MAX_RETENTION_DAYS:
+            raise AidcError(f"{v} days; Cloud Storage takes a retention period of less than 100 "
+                            f"years (3,155,760,000 s), at most {MAX_RETENTION_DAYS} days: "
+                            f"{RETENTION_LIMIT_URL}")
+        return v
 
     @field_validator("soft_delete_days")
     @classmethod
@@ -128,6 +145,13 @@ class StorageConfig(Spec):
         False, description="Cloud Audit Logs of every read and write of Cloud Storage data "
                            "(DATA_READ, DATA_WRITE; CIS GCP 2.1). Billed per log entry, which at "
                            "training read rates adds up: on in prod.")
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, v: str | None) -> str | None:
+        if v is not None:
+            regions.bucket_location(v)
+        return v
 
     def bucket_location(self, region: str) -> str:
         return self.location or region

@@ -11,11 +11,17 @@ import re
 from collections.abc import Mapping
 
 from infra.errors import AidcError
+from policies.protocol import CLASSIFICATION_LABEL
 
 MAX_LABELS = 64
+MANAGED_BY_LABEL = "managed-by"
+ENVIRONMENT_LABEL = "environment"
+PURPOSE_LABEL = "purpose"
+# The keys aidc sets itself beside a stack's labels: on every resource who manages it and its
+# environment; on buckets and keys their purpose; on data its classification.
+AIDC_LABEL_KEYS = (MANAGED_BY_LABEL, ENVIRONMENT_LABEL, PURPOSE_LABEL, CLASSIFICATION_LABEL)
 _KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _VALUE = re.compile(r"[a-z0-9_-]{0,63}")
-
 
 
 def check_label(key: str, value: str) -> None:
@@ -41,6 +47,6 @@ def check_labels(labels: Mapping[str, str]) -> dict[str, str]:
 
 def standard_labels(environment: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The labels every resource gets: who manages it and which environment it belongs to."""
-    labels = {"managed-by": "aidc", "environment": environment}
+    labels = {MANAGED_BY_LABEL: "aidc", ENVIRONMENT_LABEL: environment}
     labels.update(extra or {})
     return check_labels(labels)

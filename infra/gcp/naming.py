@@ -23,8 +23,17 @@ _KMS_ID = re.compile(r"[a-zA-Z0-9_-]{1,63}")
 _SA_ID = re.compile(r"[a-z]([-a-z0-9]{4,28}[a-z0-9])")
 # https://cloud.google.com/filestore/docs/reference/rest/v1/projects.locations.instances#FileShareConfig
 _SHARE = re.compile(r"[a-z][a-z0-9_]{0,15}")
-_REGION = re.compile(r"[a-z]+-[a-z]+[0-9]+")
-_ZONE = re.compile(r"([a-z]+-[a-z]+[0-9]+)-[a-z]")
+# GKE cluster and node pool names: 1-40 characters, lowercase letters, digits and hyphens,
+# starting with a letter and ending with a letter or digit.
+# Cluster: https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#Cluster.FIELDS.name
+# Node pool: the API's own rule, quoted in its error "Invalid value for field node_pool.name
+# ... Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?)' (... must be no longer
+# than 40 characters)": https://github.com/pulumi/pulumi-gcp/issues/1510
+# Kubernetes names (RFC 1123 label and subdomain).
+_K8S_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_K8S_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+GKE_NAME_MAX = 40
+_GKE_NAME = re.compile(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?")
 
 
 def check_project_id(project: str) -> str:
@@ -35,25 +44,22 @@ def check_project_id(project: str) -> str:
     return project
 
 
-def check_region(region: str) -> str:
-    if not _REGION.fullmatch(region):
-        raise AidcError(f"{region!r} is not a GCP region name (e.g. 'us-central1', 'europe-west4')")
-    return region
+def check_k8s_namespace(name: str) -> str:
+    """A Kubernetes namespace: an RFC 1123 label, 1-63 characters.
+    https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names"""
+    if not isinstance(name, str) or not _K8S_LABEL.fullmatch(name) or len(name) > 63:
+        raise AidcError(f"{name!r} is not a Kubernetes namespace name: 1-63 lowercase letters, "
+                        "digits and '-', starting and ending with a letter or digit")
+    return name
 
 
-def zone_region(zone: str) -> str:
-    """The region a zone belongs to ('us-central1-a' -> 'us-central1')."""
-    match = _ZONE.fullmatch(zone)
-    if not match:
-        raise AidcError(f"{zone!r} is not a GCP zone name (e.g. 'us-central1-a')")
-    return match.group(1)
-
-
-def check_zone_in_region(zone: str, region: str) -> str:
-    """A zone of this region, or an error saying which it is not."""
-    if zone_region(zone) != region:
-        raise AidcError(f"{zone!r} is not in region {region!r}")
-    return zone
+def check_k8s_object_name(name: str) -> str:
+    """A Kubernetes object name such as a service account's: an RFC 1123 subdomain, at most 253
+    characters. https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names"""
+    if not isinstance(name, str) or not _K8S_SUBDOMAIN.fullmatch(name) or len(name) > 253:
+        raise AidcError(f"{name!r} is not a Kubernetes object name: at most 253 lowercase "
+                        "letters, digits, '-' and '.', starting and ending with a letter or digit")
+    return name
 
 
 def _named(what: str, name: str) -> str:
@@ -63,8 +69,9 @@ def _named(what: str, name: str) -> str:
 def check_rfc1035(name: str, what: str = "") -> str:
     """`what` names a composed name ("firewall name"); a config field's own value needs none."""
     if not _RFC1035.fullmatch(name):
+        size = f" ({len(name)} characters)" if len(name) > 63 else ""
         raise AidcError(
-            f"{_named(what, name)} is not accepted by GCP: 1-63 characters of lowercase letters, "
+            f"{_named(what, name)}{size} is not accepted by GCP: 1-63 characters of lowercase letters, "
             "digits and hyphens, starting with a letter and ending with a letter or digit")
     return name
 
@@ -117,6 +124,17 @@ def service_account_id(prefix: str, role: str) -> str:
     return raw
 
 
+def cluster_service_account_ids(prefix: str) -> tuple[str, str]:
+    """The ids of a cluster's node and workload service accounts, which must differ: both are
+    cut to IAM's 30 characters from `<prefix>-<role>`, so a long prefix can make them equal."""
+    nodes, workloads = service_account_id(prefix, "nodes"), service_account_id(prefix, "workloads")
+    if nodes == workloads:
+        raise AidcError(f"the cluster's node and workload service accounts would both be "
+                        f"{nodes!r} (IAM ids are at most 30 characters, cut from "
+                        f"'{prefix}-<role>')")
+    return nodes, workloads
+
+
 def key_ring_id(key_ring: str, environment: str) -> str:
     """`<key_ring>-<environment>`: one key ring per environment."""
     return check_kms_id(f"{key_ring}-{environment}", "key ring id")
@@ -132,9 +150,41 @@ def filestore_instance_name(prefix: str, name: str) -> str:
     return check_rfc1035(f"{prefix}-{name}", "Filestore instance name")
 
 
+def check_gke_name(name: str, what: str = "") -> str:
+    """A GKE cluster or node pool name (see _GKE_NAME for the rule and its sources)."""
+    if not _GKE_NAME.fullmatch(name):
+        size = f" ({len(name)} characters)" if len(name) > GKE_NAME_MAX else ""
+        raise AidcError(
+            f"{_named(what, name)}{size} is not accepted by GKE: 1-{GKE_NAME_MAX} characters of "
+            "lowercase letters, digits and hyphens, starting with a letter and ending with a "
+            "letter or digit")
+    return name
+
+
 def cluster_name(prefix: str, name: str) -> str:
     """`<network>-<environment>-<name>`, the GKE cluster's name."""
-    return f"{prefix}-{name}"
+    return check_gke_name(f"{prefix}-{name}", "cluster name")
+
+
+def node_pool_name(pool: str, index: int = 0, slices: int = 1) -> str:
+    """A node pool's GKE name: the pool's key; a TPU pool of several slices has one node pool
+    per slice, `<key>-<index>`."""
+    return check_gke_name(f"{pool}-{index}" if slices > 1 else pool, "node pool name")
+
+
+def extra_network_name(network: str, suffix: str) -> str:
+    """`<network>-<suffix>`: a GPUDirect NIC's VPC (`<pool>-gvnic0`, `<pool>-roce`)."""
+    return check_rfc1035(f"{network}-{suffix}", "VPC name")
+
+
+def extra_subnet_name(network: str, suffix: str) -> str:
+    """`<network>-<suffix>`: a GPUDirect NIC's subnet (`<pool>-gpu3`)."""
+    return check_rfc1035(f"{network}-{suffix}", "subnet name")
+
+
+def extra_firewall_name(network: str, vpc: str) -> str:
+    """`<network>-<vpc>-internal`: the firewall rule of a GPUDirect VPC (RoCE VPCs take none)."""
+    return check_rfc1035(f"{network}-{vpc}-internal", "firewall name")
 
 
 def nat_name(network: str) -> str:

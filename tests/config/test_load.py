@@ -269,11 +269,12 @@ def test_rejects_wrong_type(flat: dict[str, Any], needle: str) -> None:
 @pytest.mark.parametrize(("flat", "needles"), [
     # PlatformConfig
     (base_stack(**{"gcp:project": "Acme_AI"}), ["gcp:project", "not a valid GCP project id"]),
-    (base_stack(**{"gcp:region": "us-central"}), ["gcp:region", "not a GCP region name"]),
+    (base_stack(**{"gcp:region": "us-central"}), ["gcp:region", "not a Google Cloud region",
+                                                   "did you mean"]),
     (base_stack(**{"aidc:environment": "Dev"}), ["aidc:environment", "not accepted by GCP"]),
     (base_stack(**{"aidc:environment": "abcdefghijklm"}), ["at most 12 characters"]),
     (base_stack(**{"aidc:zones": []}), ["aidc:zones", "at least 1"]),
-    (base_stack(**{"aidc:zones": ["us-central1"]}), ["zones[0]", "not a GCP zone name"]),
+    (base_stack(**{"aidc:zones": ["us-central1"]}), ["zones[0]", "not a Google Cloud zone"]),
     (base_stack(**{"aidc:zones": ["us-central1-a", "us-east1-b"]}),
      ["zones[1]", "'us-east1-b' is not in region 'us-central1'"]),
     (base_stack(**{"aidc:labels": {"Team": "x"}}), ["aidc:labels", "label key 'Team'"]),

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from infra.catalog import regions
 from infra.gcp import labels, naming
 from infra.errors import AidcError
 
@@ -79,34 +80,6 @@ def test_rejects_project_id(project: str) -> None:
     """An id GCP would refuse is named, with the rule."""
     with pytest.raises(AidcError, match="is not a valid GCP project id: 6-30 characters"):
         naming.check_project_id(project)
-
-
-@pytest.mark.parametrize("region", ["us-central1", "europe-west4", "asia-northeast1",
-                                    "northamerica-northeast2"])
-def test_accepts_regions(region: str) -> None:
-    """Region names are '<area>-<direction><n>'."""
-    assert naming.check_region(region) == region
-
-
-@pytest.mark.parametrize("region", ["us-central", "us-central1-a", "US-CENTRAL1", "uscentral1", ""])
-def test_rejects_region(region: str) -> None:
-    """Anything else is named, with an example."""
-    with pytest.raises(AidcError, match="is not a GCP region name"):
-        naming.check_region(region)
-
-
-@pytest.mark.parametrize(("zone", "region"), [("us-central1-a", "us-central1"),
-                                              ("europe-west4-b", "europe-west4")])
-def test_zone_region(zone: str, region: str) -> None:
-    """A zone's region is its name without the last letter."""
-    assert naming.zone_region(zone) == region
-
-
-@pytest.mark.parametrize("zone", ["us-central1", "us-central1-ab", "us-central1-1", "a"])
-def test_rejects_zone(zone: str) -> None:
-    """A string that is not a zone name is refused, with an example."""
-    with pytest.raises(AidcError, match="is not a GCP zone name"):
-        naming.zone_region(zone)
 
 
 @pytest.mark.parametrize("name", ["a", "aidc", "a-1", "a" * 63])
@@ -194,6 +167,73 @@ def test_rejects_service_account_id() -> None:
         naming.service_account_id("Aidc_dev", "nodes")
 
 
+def test_cluster_service_account_ids_differ() -> None:
+    """Node and workload ids are cut from one prefix; a prefix that makes them equal is refused."""
+    assert naming.cluster_service_account_ids("aidc-dev") == ("aidc-dev-nodes", "aidc-dev-workloads")
+    with pytest.raises(AidcError, match="would both be 'n{29}'"):
+        naming.cluster_service_account_ids("n" * 29)
+
+
+# GKE: https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#Cluster.FIELDS.name
+# and the API's node_pool.name regex (https://github.com/pulumi/pulumi-gcp/issues/1510).
+GKE_NAME = re.compile(r"(?:[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?)")
+
+
+@pytest.mark.parametrize("name", ["a", "ai", "l4", "h100-mega", "a" * 40, "a-1", "a--b"])
+def test_accepts_gke_names(name: str) -> None:
+    assert naming.check_gke_name(name, "node pool name") == name
+
+
+@pytest.mark.parametrize(("name", "needle"), [
+    ("a" * 41, "(41 characters)"), ("my_pool!", "'my_pool!'"), ("Pool", "'Pool'"),
+    ("1pool", "'1pool'"), ("pool-", "'pool-'"), ("", "''"), ("pool\n", "1-40 characters"),
+])
+def test_rejects_gke_names(name: str, needle: str) -> None:
+    with pytest.raises(AidcError, match="not accepted by GKE: 1-40 characters") as info:
+        naming.check_gke_name(name, "node pool name")
+    assert needle in str(info.value)
+
+
+@given(st.text("abz019-_!A", max_size=44))
+def test_gke_name_rule_is_gkes_regex(name: str) -> None:
+    """check_gke_name accepts exactly what GKE's own regex accepts."""
+    try:
+        naming.check_gke_name(name)
+    except AidcError:
+        assert not GKE_NAME.fullmatch(name)
+    else:
+        assert GKE_NAME.fullmatch(name)
+
+
+def test_composed_gke_and_network_names() -> None:
+    """Cluster, node pool (one per TPU slice) and GPUDirect names, each built and checked once."""
+    assert naming.cluster_name("aidc-dev", "ai") == "aidc-dev-ai"
+    assert naming.node_pool_name("v5e") == "v5e"
+    assert naming.node_pool_name("v5e", 0, 1) == "v5e"
+    assert naming.node_pool_name("v5e", 2, 3) == "v5e-2"
+    assert naming.extra_network_name("aidc-dev", "h100-gvnic0") == "aidc-dev-h100-gvnic0"
+    assert naming.extra_subnet_name("aidc-dev", "h100-gpu3") == "aidc-dev-h100-gpu3"
+    assert naming.extra_firewall_name("aidc-dev", "h100-gpu3") == "aidc-dev-h100-gpu3-internal"
+    with pytest.raises(AidcError, match="cluster name 'aidc-dev-c{32}' \\(41 characters\\)"):
+        naming.cluster_name("aidc-dev", "c" * 32)
+    with pytest.raises(AidcError, match="node pool name 't{39}-1' \\(41 characters\\)"):
+        naming.node_pool_name("t" * 39, 1, 2)
+    with pytest.raises(AidcError, match="firewall name .* \\(64 characters\\) is not accepted by GCP"):
+        naming.extra_firewall_name("n" * 30, "p" * 24)
+
+
+@pytest.mark.parametrize(("check", "good", "bad"), [
+    (naming.check_k8s_namespace, ["training", "a", "1-team"], ["Training", "team_a", "-a", "a" * 64]),
+    (naming.check_k8s_object_name, ["trainer", "a.b-c", "1x"], ["Trainer", "a_b", "a.", "a" * 254]),
+])
+def test_kubernetes_names(check, good: list[str], bad: list[str]) -> None:  # type: ignore[no-untyped-def]
+    for name in good:
+        assert check(name) == name
+    for name in bad:
+        with pytest.raises(AidcError, match="is not a Kubernetes"):
+            check(name)
+
+
 def test_stack_resource_names() -> None:
     """The names the composition gives the key ring, its keys, the Filestore instance, the
     cluster and the NAT gateway, each built one way (monitoring watches them by these names)."""
@@ -270,8 +310,8 @@ def test_label_check_agrees_with_rule(key: str, value: str) -> None:
 
 NEWLINE_CASES: list[tuple[str, Callable[[], object]]] = [
     ("project id", lambda: naming.check_project_id("acme-ai-dev\n")),
-    ("region", lambda: naming.check_region("us-central1\n")),
-    ("zone", lambda: naming.zone_region("us-central1-a\n")),
+    ("region", lambda: regions.gcp_region("us-central1\n")),
+    ("zone", lambda: regions.zone_region("us-central1-a\n")),
     ("rfc1035 name", lambda: naming.check_rfc1035("aidc\n", "network.name")),
     ("bucket name", lambda: naming.check_bucket_name("acme-data\n")),
     ("kms id", lambda: naming.check_kms_id("aidc\n", "encryption.key_ring")),
