@@ -17,7 +17,6 @@ from pydantic import Field, field_validator, model_validator
 from infra.catalog.apply_facts import boot_disk_rule, default_boot_disk_type
 from infra.catalog.gpu import (
     FLEX_START_COMPACT,
-    HYPERDISK_BOOT,
     QUEUED_COMPACT_SOURCE,
     ResolvedGpu,
     resolve_gpu,
