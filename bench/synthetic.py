@@ -94,8 +94,17 @@ def provider_class(type_token: str) -> tuple[str, str] | None:
     try:
         cls = getattr(importlib.import_module(module), cls_name)
     except (ImportError, AttributeError):
+        # A Kubernetes kind of a CRD (its group has a dot and the SDK has no class for it) is
+        # declared through the SDK's generic CustomResource, as programs declare it.
+        if package == "kubernetes" and "." in module_path.split("/")[0]:
+            return CUSTOM_RESOURCE
         return None
     return (module, cls_name) if isinstance(cls, type) else None
+
+
+CUSTOM_RESOURCE = ("pulumi_kubernetes.apiextensions", "CustomResource")
+_CUSTOM_RESOURCE_INPUTS = {"apiVersion": "api_version", "kind": "kind", "metadata": "metadata",
+                           "spec": "spec"}
 
 
 def _engine_names(cls: type) -> dict[str, str]:
@@ -127,6 +136,8 @@ def input_names(type_token: str) -> dict[str, str]:
     found = provider_class(type_token)
     if found is None:
         return {}
+    if found == CUSTOM_RESOURCE:
+        return dict(_CUSTOM_RESOURCE_INPUTS)
     args_cls = getattr(importlib.import_module(found[0]), f"{found[1]}Args", None)
     return _engine_names(args_cls) if isinstance(args_cls, type) else {}
 

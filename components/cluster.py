@@ -17,6 +17,14 @@ from policies.protocol import CLASSIFICATION_LABEL
 # GKE's least-privilege role for node service accounts (logging, monitoring, metadata).
 # https://cloud.google.com/kubernetes-engine/docs/how-to/service-accounts#default-gke-service-agent
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
+# GKE Standard's pods-per-node default when a cluster sets none: 110, a /24 of the pods range
+# per node. https://cloud.google.com/kubernetes-engine/docs/how-to/flexible-pod-cidr
+DEFAULT_MAX_PODS_PER_NODE = 110
+# Workload vulnerability scanning is gone from GKE (standard tier shut down 2025-07-31, Advanced
+# Vulnerability Insights deprecated 2025-06-16) and the API refuses to enable either; the
+# posture's configuration audit (mode BASIC) stays. Scan images in Artifact Registry instead.
+# https://cloud.google.com/kubernetes-engine/docs/deprecations/posture-management-deprecation
+VULNERABILITY_MODE = "VULNERABILITY_DISABLED"
 MONITORED_COMPONENTS = (
     "SYSTEM_COMPONENTS", "APISERVER", "SCHEDULER", "CONTROLLER_MANAGER", "STORAGE", "POD",
     "DEPLOYMENT", "STATEFULSET", "DAEMONSET", "HPA", "JOBSET", "DCGM",
@@ -30,6 +38,10 @@ class ClusterSpec(Spec):
     node_sa_id: str
     workload_sa_id: str
     deletion_protection: bool
+    max_pods_per_node: int = Field(
+        DEFAULT_MAX_PODS_PER_NODE, ge=8, le=256,
+        description="The cluster's default pods per node and the system pool's (the stack's "
+                    "network.max_pods_per_node); GKE's own default is 110, a /24 per node.")
     multi_networking: bool = False
     managed_dcgm: bool = Field(
         True, description="GKE collects the GPUs' DCGM metrics (the DCGM monitoring component). "
@@ -47,6 +59,16 @@ def private_cluster(cfg: ClusterConfig) -> gcp.container.ClusterPrivateClusterCo
         master_global_access_config=gcp.container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
             enabled=True),
     )
+
+
+def endpoints(cfg: ClusterConfig) -> gcp.container.ClusterControlPlaneEndpointsConfigArgs:
+    """GKE's DNS-based control-plane endpoint, when asked (the default): reachable from any
+    network that reaches Google APIs and authorised by IAM (`container.clusters.connect`), so
+    this program's Kubernetes objects are created without network access to the private IP
+    endpoint. https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation"""
+    return gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+        dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+            allow_external_traffic=cfg.dns_endpoint))
 
 
 def authorized_networks(cfg: ClusterConfig) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgs:
@@ -97,9 +119,11 @@ def addons() -> gcp.container.ClusterAddonsConfigArgs:
 class GkeCluster(pulumi.ComponentResource):
     """The control plane and a small system pool; accelerator pools attach with `cluster_id`.
 
-    - Private nodes, optional private endpoint, authorized networks only (no 0.0.0.0/0).
+    - Private nodes, optional private endpoint, authorized networks only (no 0.0.0.0/0), and
+      the IAM-authorised DNS endpoint, which `kubeconfig` uses when it is on.
     - Workload Identity; nodes run as a dedicated least-privilege service account, workloads as
-      another one bound to one Kubernetes service account.
+      another one bound to one Kubernetes service account, the binding after the cluster.
+    - Every pool's pods per node explicit (`max_pods_per_node`), never GKE's 110 by default.
     - Dataplane V2 (network policy enforcement), multi-networking when a pool needs extra NICs.
     - Secrets encrypted with the gke KMS key: the GKE agent's grant is ordered first.
     - Managed Prometheus and DCGM metrics, GCS FUSE and Filestore CSI drivers, image streaming.
@@ -113,6 +137,7 @@ class GkeCluster(pulumi.ComponentResource):
     cluster_id: pulumi.Output[str]
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    dns_endpoint: pulumi.Output[str]
     ca_certificate: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     node_sa_email: pulumi.Output[str]
@@ -142,12 +167,14 @@ class GkeCluster(pulumi.ComponentResource):
             node_config=node.cluster_node_config(),
             node_pool_defaults=image_streaming(),
             networking_mode="VPC_NATIVE",
+            default_max_pods_per_node=spec.max_pods_per_node,
             ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name=pods_range,
                 services_secondary_range_name=services_range),
             datapath_provider="ADVANCED_DATAPATH",
             enable_multi_networking=spec.multi_networking or None,
             private_cluster_config=private_cluster(cfg),
+            control_plane_endpoints_config=endpoints(cfg),
             master_authorized_networks_config=authorized_networks(cfg),
             master_auth=gcp.container.ClusterMasterAuthArgs(
                 client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
@@ -164,7 +191,7 @@ class GkeCluster(pulumi.ComponentResource):
             logging_config=logging,
             addons_config=addons(),
             security_posture_config=gcp.container.ClusterSecurityPostureConfigArgs(
-                mode="BASIC", vulnerability_mode="VULNERABILITY_BASIC"),
+                mode="BASIC", vulnerability_mode=VULNERABILITY_MODE),
             binary_authorization=gcp.container.ClusterBinaryAuthorizationArgs(
                 evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE") if cfg.binary_authorization else None,
             authenticator_groups_config=gcp.container.ClusterAuthenticatorGroupsConfigArgs(
@@ -174,43 +201,63 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *node_grants],
                                         protect=spec.deletion_protection),
         )
+        self._workload_binding(name, spec, project)
         self.system_pool = self._system_pool(name, spec, project, node)
         self.cluster_id = self.cluster.id
         self.name = self.cluster.name
         self.endpoint = self.cluster.endpoint
+        self.dns_endpoint = self.cluster.control_plane_endpoints_config.apply(
+            lambda c: c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else "")
         self.ca_certificate = self.cluster.master_auth.cluster_ca_certificate
         self.node_sa_email = self.node_service_account.email
-        self.kubeconfig = pulumi.Output.all(self.cluster.name, self.endpoint, self.ca_certificate) \
-            .apply(lambda a: gke_kubeconfig(f"gke_{project}_{spec.region}_{a[0]}", a[1], a[2]))
+        self.kubeconfig = pulumi.Output.all(
+            self.cluster.name, self.dns_endpoint if cfg.dns_endpoint else self.endpoint,
+            self.ca_certificate,
+        ).apply(lambda a: gke_kubeconfig(f"gke_{project}_{spec.region}_{a[0]}", a[1],
+                                         None if cfg.dns_endpoint else a[2]))
         self.register_outputs({
             "cluster_id": self.cluster_id, "name": self.name, "endpoint": self.endpoint,
-            "ca_certificate": self.ca_certificate, "kubeconfig": self.kubeconfig,
-            "node_sa_email": self.node_sa_email,
+            "dns_endpoint": self.dns_endpoint, "ca_certificate": self.ca_certificate,
+            "kubeconfig": self.kubeconfig, "node_sa_email": self.node_sa_email,
         })
 
     def _identities(self, name: str, spec: ClusterSpec, project: str) -> list[pulumi.Resource]:
-        """The node and workload service accounts, the node account's least-privilege roles
-        (returned: the cluster waits for them) and the workload account's Workload Identity
-        binding to one Kubernetes service account."""
+        """The node and workload service accounts and the node account's least-privilege roles
+        (returned: the cluster waits for them)."""
         child = pulumi.ResourceOptions(parent=self)
-        cfg = spec.config
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=spec.node_sa_id, project=project,
             display_name=f"GKE nodes of {spec.name}", opts=child)
         self.workload_service_account = gcp.serviceaccount.Account(
             f"{name}-workloads", account_id=spec.workload_sa_id, project=project,
             display_name=f"Workloads of {spec.name} (Workload Identity)", opts=child)
-        gcp.serviceaccount.IAMMember(
-            f"{name}-workloads-wi",
-            service_account_id=self.workload_service_account.name,
-            role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{project}.svc.id.goog[{cfg.workload_namespace}/{cfg.workload_ksa}]",
-            opts=child,
-        )
         node_member = self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}")
         return [gcp.projects.IAMMember(f"{name}-nodes-{role.split('/')[-1].split('.')[-1]}",
                                        project=project, role=role, member=node_member, opts=child)
                 for role in NODE_ROLES]
+
+    def workload_identity_member(self, project: str, namespace: str, ksa: str) -> str:
+        """The IAM member of a Kubernetes service account under this cluster's Workload
+        Identity pool (`PROJECT.svc.id.goog`)."""
+        return f"serviceAccount:{project}.svc.id.goog[{namespace}/{ksa}]"
+
+    def bind_workload_identity(self, resource_name: str, service_account_id: pulumi.Input[str],
+                               member: str) -> gcp.serviceaccount.IAMMember:
+        """Let one Kubernetes service account act as a Google service account. The binding
+        waits for the cluster: the pool it names exists only once a Workload Identity cluster
+        does, and before that the grant fails with "Identity Pool does not exist"
+        (infra.check.apply_order checks every such grant)."""
+        return gcp.serviceaccount.IAMMember(
+            resource_name, service_account_id=service_account_id,
+            role="roles/iam.workloadIdentityUser", member=member,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]))
+
+    def _workload_binding(self, name: str, spec: ClusterSpec, project: str) -> None:
+        """The workload account's binding to the one Kubernetes service account it serves."""
+        cfg = spec.config
+        self.bind_workload_identity(
+            f"{name}-workloads-wi", self.workload_service_account.name,
+            self.workload_identity_member(project, cfg.workload_namespace, cfg.workload_ksa))
 
     def _system_pool(self, name: str, spec: ClusterSpec, project: str,
                      node: NodeHardening) -> gcp.container.NodePool:
@@ -226,6 +273,7 @@ class GkeCluster(pulumi.ComponentResource):
                 total_min_node_count=pool.min_nodes, total_max_node_count=pool.max_nodes,
                 location_policy="BALANCED"),
             initial_node_count=1,
+            max_pods_per_node=spec.max_pods_per_node,
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
                 strategy="SURGE", max_surge=1, max_unavailable=0),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
+from components.services import ServiceAgentRef, agent_ref
 from infra.config.base import Spec
 from infra.config.encryption import KEY_PURPOSES, EncryptionConfig, KeyPurpose
 from infra.gcp.labels import PURPOSE_LABEL
@@ -15,15 +16,17 @@ from infra.gcp.labels import PURPOSE_LABEL
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECONDS_PER_DAY = 86400
 
-# The Google-managed service agent that encrypts with each purpose's key.
+# The Google service whose agent encrypts with each purpose's key; the agents themselves (their
+# e-mail and how each comes to exist) are in infra.catalog.apply_facts.SERVICE_AGENTS.
 # https://cloud.google.com/storage/docs/encryption/customer-managed-keys#service-agent-access
 # https://cloud.google.com/filestore/docs/cmek#grant_permissions
 # https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets#grant_permission
 # https://cloud.google.com/compute/docs/disks/customer-managed-encryption#before_you_begin
-AGENT_DOMAINS = {
-    "filestore": "cloud-filer.iam.gserviceaccount.com",
-    "gke": "container-engine-robot.iam.gserviceaccount.com",
-    "disks": "compute-system.iam.gserviceaccount.com",
+PURPOSE_APIS = {
+    "storage": "storage.googleapis.com",
+    "filestore": "file.googleapis.com",
+    "gke": "container.googleapis.com",
+    "disks": "compute.googleapis.com",
 }
 
 
@@ -38,15 +41,14 @@ class KmsSpec(Spec):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
-def agent_email(purpose: str, project_number: str) -> str:
-    return f"service-{project_number}@{AGENT_DOMAINS[purpose]}"
-
-
 class KmsKeys(pulumi.ComponentResource):
     """Keys are protected: destroying one makes every byte it encrypted unreadable.
 
     `grants[purpose]` are the IAM members that let the purpose's service agent use its key;
     anything encrypted with a key must `depends_on` them, or its creation races the grant.
+    Each grant waits for its agent (`agents`, from `ProjectServices.agent`: the agent's
+    ServiceIdentity or its API), which on a fresh project does not exist yet; without `agents`
+    the members are derived from the project and nothing orders them.
     """
 
     key_ring: gcp.kms.KeyRing
@@ -55,6 +57,7 @@ class KmsKeys(pulumi.ComponentResource):
     grants: dict[str, list[gcp.kms.CryptoKeyIAMMember]]
 
     def __init__(self, name: str, spec: KmsSpec, *, project: str,
+                 agents: Mapping[str, ServiceAgentRef] | None = None,
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aidc:kms:KmsKeys", name, None, opts)
@@ -80,26 +83,17 @@ class KmsKeys(pulumi.ComponentResource):
             for purpose in spec.purposes
         }
         self.key_ids = {p: k.id for p, k in self.keys.items()}
-        agents = self._agents(project)
+        if agents is None:
+            agents = {p: agent_ref(PURPOSE_APIS[p], project) for p in spec.purposes}
         self.grants = {purpose: [gcp.kms.CryptoKeyIAMMember(
             f"{name}-{purpose}-agent",
             crypto_key_id=self.keys[purpose].id,
             role=ENCRYPTER_DECRYPTER,
-            member=pulumi.Output.concat("serviceAccount:", agents[purpose]),
-            opts=pulumi.ResourceOptions(parent=self),
+            member=agents[purpose].member,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(agents[purpose].ready)),
         )] for purpose in spec.purposes}
         self.register_outputs({"key_ring": self.key_ring, "keys": self.keys,
                                "key_ids": self.key_ids, "grants": self.grants})
-
-    def _agents(self, project: str) -> dict[str, pulumi.Input[str]]:
-        """Each purpose's service agent e-mail: GCS's from its lookup, the others from the
-        project number."""
-        number = gcp.organizations.get_project_output(project_id=project).number
-        agents: dict[str, pulumi.Input[str]] = {
-            "storage": gcp.storage.get_project_service_account_output(project=project).email_address}
-        for purpose in AGENT_DOMAINS:
-            agents[purpose] = number.apply(lambda n, p=purpose: agent_email(p, n))
-        return agents
 
     def grant(self, name: str, purpose: str, member: pulumi.Input[str]) -> gcp.kms.CryptoKeyIAMMember:
         """Let one more identity use a purpose's key (e.g. a transfer agent); returns the grant."""

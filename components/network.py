@@ -71,12 +71,14 @@ class VpcFabric(pulumi.ComponentResource):
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aidc:network:VpcFabric", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Every child waits for `depends_on` (e.g. the Compute Engine API), the GPUDirect
+        # networks included, not only the main VPC.
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        self._child = child
         net = spec.network_name
         self.network = gcp.compute.Network(
             f"{name}-vpc", name=net, project=project, auto_create_subnetworks=False,
-            routing_mode="REGIONAL", description="aidc VPC fabric",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
+            routing_mode="REGIONAL", description="aidc VPC fabric", opts=child)
         self.subnet = gcp.compute.Subnetwork(
             f"{name}-subnet",
             name=f"{net}-{spec.region}",
@@ -128,7 +130,7 @@ class VpcFabric(pulumi.ComponentResource):
 
     def _nat(self, name: str, spec: VpcSpec, project: str) -> gcp.compute.RouterNat:
         """Cloud NAT for the subnet, the nodes' only way out, on a router of its own."""
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._child
         router = gcp.compute.Router(
             f"{name}-router", name=f"{spec.network_name}-router", project=project,
             region=spec.region, network=self.network.id, opts=child)
@@ -160,7 +162,7 @@ class VpcFabric(pulumi.ComponentResource):
         RoCE VPCs take Google's RDMA network profile of their zone and carry no firewall rules
         (the profile does not support them). https://cloud.google.com/vpc/docs/rdma-network-profiles
         """
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._child
         networks: dict[str, gcp.compute.Network] = {}
         out: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]] = {}
         for extra in spec.extra_networks:

@@ -22,6 +22,9 @@ class TpuPoolSpec(Spec):
     location: str
     zone: str
     config: TpuPoolConfig
+    max_pods_per_node: int = Field(
+        description="Pods per node, set on every slice's node pool (the stack's "
+                    "network.max_pods_per_node): GKE's default of 110 would take a /24 per node.")
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -48,7 +51,10 @@ class TpuNodePool(pulumi.ComponentResource):
     placement policy naming the topology (Ironwood, TPU7x: a COMPACT placement referencing a
     child HIGH_THROUGHPUT workload policy that carries the topology); GKE creates and scales it
     atomically, so its per-zone node limits equal the slice (0 or all of it). A single-host
-    slice autoscales up to `max_nodes`. TPU VMs are hardened as every node (`NodeHardening`).
+    slice autoscales up to `max_nodes`. TPU VMs are hardened as every node (`NodeHardening`),
+    boot from the disk type their generation takes (Hyperdisk Balanced for v6e and TPU7x) and
+    carry the `google.com/tpu` taint; the scheduling contract (`node_selector`, `tolerations`)
+    mirrors the GPU pools'.
     """
 
     node_pools: list[gcp.container.NodePool]
@@ -56,6 +62,7 @@ class TpuNodePool(pulumi.ComponentResource):
     chips_per_slice: int
     total_chips: int
     node_selector: dict[str, str]
+    tolerations: list[dict[str, str]]
 
     def __init__(self, name: str, spec: TpuPoolSpec, *, project: str,
                  cluster_id: pulumi.Input[str], node_service_account: pulumi.Input[str],
@@ -82,6 +89,7 @@ class TpuNodePool(pulumi.ComponentResource):
             location=spec.location,
             node_locations=[spec.zone],
             initial_node_count=cfg.min_nodes,
+            max_pods_per_node=spec.max_pods_per_node,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 min_node_count=cfg.min_nodes, max_node_count=cfg.max_nodes_per_slice,
                 location_policy="ANY" if capacity.location_policy == "ANY" else None),
@@ -94,8 +102,10 @@ class TpuNodePool(pulumi.ComponentResource):
             network_config=gcp.container.NodePoolNetworkConfigArgs(enable_private_nodes=True),
             node_config=node.pool_node_config(
                 machine_type=tpu.machine_type,
+                disk_type=cfg.disk_type,
                 labels={**spec.labels, **cfg.labels},
                 resource_labels=spec.labels,
+                taints=cfg.node_taints,
                 capacity=capacity,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
@@ -104,8 +114,10 @@ class TpuNodePool(pulumi.ComponentResource):
         self.total_chips = tpu.chips * cfg.slices
         self.node_selector = {"cloud.google.com/gke-tpu-accelerator": tpu.accelerator_label,
                               "cloud.google.com/gke-tpu-topology": tpu.topology}
+        self.tolerations = cfg.tolerations
         self.register_outputs({"node_pools": self.node_pools,
                                "workload_policy": self.workload_policy,
                                "chips_per_slice": self.chips_per_slice,
                                "total_chips": self.total_chips,
-                               "node_selector": self.node_selector})
+                               "node_selector": self.node_selector,
+                               "tolerations": self.tolerations})

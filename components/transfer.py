@@ -24,6 +24,9 @@ SINK_ROLE_NAMES = {"roles/storage.legacyBucketWriter": "writer",
                    "roles/storage.objectViewer": "reader"}
 
 KeyGrant = Callable[[str, pulumi.Input[str]], pulumi.Resource]
+# The lookup that returns (and on first call creates) the project's Storage Transfer agent.
+TRANSFER_AGENT_LOOKUP = ("gcp:storage/getTransferProjectServiceAccount:"
+                         "getTransferProjectServiceAccount")
 
 
 def _date(day: date) -> dict[str, int]:

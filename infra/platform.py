@@ -14,14 +14,15 @@ import pulumi_kubernetes as k8s
 from components.cluster import ClusterSpec, GkeCluster
 from components.filestore import FilestoreShare, FilestoreSpec
 from components.gpu_pool import GpuNodePool, GpuPoolSpec
-from components.kms import KmsKeys, KmsSpec
+from components.gpudirect import GpuDirectNetworking, GpuDirectPool, GpuDirectSpec
+from components.kms import PURPOSE_APIS, KmsKeys, KmsSpec
 from components.network import PODS_RANGE, SERVICES_RANGE, ExtraNetSpec, VpcFabric, VpcSpec
 from components.services import ProjectServices
 from components.storage import BucketsSpec, DataBuckets
 from components.monitoring.alerts import MonitoredResources
 from components.monitoring.stack import MonitoringStack
 from components.tpu_pool import TpuNodePool, TpuPoolSpec
-from components.transfer import DatasetTransfer
+from components.transfer import TRANSFER_AGENT_LOOKUP, DatasetTransfer
 from infra.gcp import naming
 from infra.config.platform import PlatformConfig
 from policies.protocol import CLASSIFICATION_LABEL
@@ -43,14 +44,18 @@ class Platform:
         labels = cfg.resource_labels()
         prefix = cfg.name_prefix
 
-        self.services = ProjectServices("apis", project=cfg.project, extra=cfg.service_apis())
+        # Every component below (and each of its children) waits for the APIs it calls, which
+        # are enabled on first need: derived from infra.catalog.apply_facts, never listed here.
+        self.services = ProjectServices("apis", project=cfg.project, extra=cfg.apis)
+        self.ordered = self.services.transformations
         self.kms = KmsKeys(
             "kms",
             KmsSpec(key_ring=naming.key_ring_id(cfg.encryption.key_ring, cfg.environment),
                     location=cfg.region, config=cfg.encryption,
                     labels={**labels, CLASSIFICATION_LABEL: cfg.highest_classification}),
             project=cfg.project,
-            depends_on=self.services.enabled("cloudkms.googleapis.com"),
+            agents={p: self.services.agent(api) for p, api in PURPOSE_APIS.items()},
+            opts=self.ordered,
         )
         self.network = VpcFabric(
             "net",
@@ -58,13 +63,14 @@ class Platform:
                     extra_networks=gpudirect_networks(cfg, plan)),
             plan,
             project=cfg.project,
-            depends_on=self.services.enabled("compute.googleapis.com",
-                                             "servicenetworking.googleapis.com"),
+            opts=self.ordered,
         )
         self.buckets = self._buckets(cfg, labels)
         self.filestore = self._filestore(cfg, plan, labels)
         self.cluster = self._cluster(cfg, labels)
+        self._k8s: k8s.Provider | None = None
         self.gpu_pools = self._gpu_pools(cfg, labels)
+        self.gpudirect = self._gpudirect(cfg)
         self.tpu_pools = self._tpu_pools(cfg, labels)
         self.transfers = self._transfers(cfg, labels)
         self.monitoring = self._monitoring(cfg, labels)
@@ -89,7 +95,7 @@ class Platform:
             project=cfg.project,
             kms_key_id=self.kms.key_ids["storage"],
             key_grants=self.kms.grants["storage"],
-            opts=pulumi.ResourceOptions(depends_on=self.services.enabled("storage.googleapis.com")),
+            opts=self.ordered,
         )
 
     def _filestore(self, cfg: PlatformConfig, plan, labels: dict[str, str]) -> FilestoreShare | None:
@@ -105,8 +111,9 @@ class Platform:
             network=self.network.network.name,  # same-project VPC: Filestore takes its name
             reserved_ip_range=self.network.psa_range.name,
             kms_key_id=self.kms.key_ids["filestore"] if fs.cmek else None,
-            depends_on=[self.network.psa_connection, *self.services.enabled("file.googleapis.com"),
+            depends_on=[self.network.psa_connection,
                         *(self.kms.grants["filestore"] if fs.cmek else [])],
+            opts=self.ordered,
         )
 
     def _cluster(self, cfg: PlatformConfig, labels: dict[str, str]) -> GkeCluster | None:
@@ -120,6 +127,7 @@ class Platform:
                         config=cfg.cluster,
                         node_sa_id=node_sa, workload_sa_id=workload_sa,
                         deletion_protection=cfg.is_production,
+                        max_pods_per_node=cfg.network.max_pods_per_node,
                         multi_networking=any(p.uses_gpudirect for p in cfg.gpu_pools.values()),
                         managed_dcgm=cfg.gke_managed_dcgm,
                         labels=labels),
@@ -130,8 +138,8 @@ class Platform:
             services_range=SERVICES_RANGE,
             secrets_key_id=self.kms.key_ids["gke"],
             disks_key_id=self.kms.key_ids["disks"],
-            depends_on=[*self.kms.grants["gke"], *self.kms.grants["disks"],
-                        *self.services.enabled("container.googleapis.com")],
+            depends_on=[*self.kms.grants["gke"], *self.kms.grants["disks"]],
+            opts=self.ordered,
         )
         if self.buckets is not None:
             member = cluster.workload_service_account.email.apply(lambda e: f"serviceAccount:{e}")
@@ -158,8 +166,34 @@ class Platform:
                 boot_disk_kms_key=self.kms.key_ids["disks"],
                 gpu_networks=networks,
                 depends_on=self.kms.grants["disks"],
+                opts=self.ordered,
             )
         return pools
+
+    def _gpudirect(self, cfg: PlatformConfig) -> GpuDirectNetworking | None:
+        """The cluster half of GPUDirect: each extra node network's GKE objects, the NCCL
+        plugin installers and the device injector (components.gpudirect)."""
+        pools = {}
+        for name, nics in cfg.gpudirect_subnets().items():
+            gpu = cfg.gpu_pools[name].resolved()
+            assert gpu.profile is not None  # nics imply a profile
+            pools[name] = GpuDirectPool(profile=gpu.profile.name,
+                                        accelerator_type=gpu.accelerator_type, nics=nics)
+        if not pools or self.cluster is None:
+            return None
+        return GpuDirectNetworking(
+            "gpudirect", GpuDirectSpec(pools=pools), networks=self.network.extra_subnets,
+            k8s_provider=self._k8s_provider(), opts=self.ordered)
+
+    def _k8s_provider(self) -> k8s.Provider:
+        """The cluster's Kubernetes provider, built from its outputs: it reaches the control
+        plane at its DNS endpoint (IAM-authorised, from anywhere Google APIs are reachable)
+        unless the cluster turns that off, and authenticates through the GKE auth plugin."""
+        assert self.cluster is not None
+        if self._k8s is None:
+            self._k8s = k8s.Provider("gke-k8s", kubeconfig=self.cluster.kubeconfig,
+                                     opts=pulumi.ResourceOptions(parent=self.cluster))
+        return self._k8s
 
     def _tpu_pools(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, TpuNodePool]:
         pools = {}
@@ -167,12 +201,14 @@ class Platform:
             pools[name] = TpuNodePool(
                 f"tpu-{name}",
                 TpuPoolSpec(pool_name=name, location=cfg.region, zone=tpu.zone or cfg.zones[0],
-                            config=tpu, labels=labels),
+                            config=tpu, max_pods_per_node=cfg.network.max_pods_per_node,
+                            labels=labels),
                 project=cfg.project,
                 cluster_id=self.cluster.cluster_id,
                 node_service_account=self.cluster.node_sa_email,
                 boot_disk_kms_key=self.kms.key_ids["disks"],
                 depends_on=self.kms.grants["disks"],
+                opts=self.ordered,
             )
         return pools
 
@@ -185,24 +221,21 @@ class Platform:
                 sink_bucket=self.buckets.buckets[spec.sink_bucket].name,
                 grant_key=lambda n, m: self.kms.grant(n, "storage", m),
                 topic_name=topic_name(cfg.name_prefix, job), labels=labels,
-                depends_on=self.services.enabled(*spec.apis()))
+                depends_on=self.services.before_invoke(TRANSFER_AGENT_LOOKUP),
+                opts=self.ordered)
         return jobs
 
     def _monitoring(self, cfg: PlatformConfig, labels: dict[str, str]) -> MonitoringStack | None:
         if cfg.monitoring is None:
             return None
-        provider = None
-        if self.cluster is not None:
-            # Built from the cluster's outputs; authenticates through the GKE auth plugin.
-            provider = k8s.Provider("gke-k8s", kubeconfig=self.cluster.kubeconfig,
-                                    opts=pulumi.ResourceOptions(parent=self.cluster))
+        provider = self._k8s_provider() if self.cluster is not None else None
         return MonitoringStack(
             "monitoring", cfg.monitoring, monitored_resources(cfg, self.kms.keys),
             project=cfg.project,
             name_prefix=cfg.name_prefix, k8s_provider=provider,
             gke_managed_dcgm=cfg.gke_managed_dcgm,  # what GkeCluster was told to enable
             labels=labels,
-            depends_on=self.services.enabled("monitoring.googleapis.com", "logging.googleapis.com"))
+            opts=self.ordered)
 
     def _export(self) -> None:
         pulumi.export("network", self.network.network_self_link)
@@ -215,15 +248,26 @@ class Platform:
         if self.cluster is not None:
             pulumi.export("cluster", self.cluster.name)
             pulumi.export("kubeconfig", self.cluster.kubeconfig)
+        contracts = self.gpudirect.contracts if self.gpudirect is not None else {}
         for name, gpu in self.gpu_pools.items():
             pulumi.export(f"gpu_pool_{name}", {
                 "node_selector": gpu.node_selector, "tolerations": gpu.tolerations,
                 "resource_name": gpu.resource_name, "gpus_per_node": gpu.gpus_per_node,
-                "max_gpus": gpu.max_gpus})
+                "max_gpus": gpu.max_gpus,
+                # The workload contract of a GPUDirect pool: annotations, NCCL env, sidecar.
+                **({"gpudirect": contracts[name]} if name in contracts else {})})
         for name, tpu in self.tpu_pools.items():
             pulumi.export(f"tpu_pool_{name}", {"chips_per_slice": tpu.chips_per_slice,
                                                "total_chips": tpu.total_chips,
-                                               "node_selector": tpu.node_selector})
+                                               "node_selector": tpu.node_selector,
+                                               "tolerations": tpu.tolerations})
+        for job, transfer in self.transfers.items():
+            # What the AWS role's trust policy names: the agent's subject id as
+            # accounts.google.com:sub (and its e-mail, for logs and audits).
+            # https://cloud.google.com/storage-transfer/docs/source-amazon-s3#federated_identity
+            pulumi.export(f"transfer_{job}", {"agent_email": transfer.agent_email,
+                                              "agent_subject_id": transfer.agent_subject_id,
+                                              "job_name": transfer.job_name})
 
 
 def gpudirect_networks(cfg: PlatformConfig, plan: NetworkPlan) -> tuple[ExtraNetSpec, ...]:

@@ -270,25 +270,23 @@ def gke_cos_containerd(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
 
 G10 = PolicyMeta(
     id="G10", name="gke-security-posture", concern="gke", severity="low",
-    description="The GKE security posture dashboard and vulnerability scanning are not "
-                "disabled.",
+    description="The GKE security posture's workload configuration audit is not disabled.",
     resource_types=(CLUSTER,),
-    remediation="Set security_posture_config {mode: \"BASIC\", vulnerability_mode: "
-                "\"VULNERABILITY_BASIC\"} (or ENTERPRISE).",
-    url="https://cloud.google.com/kubernetes-engine/docs/concepts/about-security-posture-"
-        "dashboard",
-    defaults={"securityPostureConfig.mode": "GKE's default (BASIC)",
-              "securityPostureConfig.vulnerabilityMode": "GKE's default"},
+    remediation="Set security_posture_config {mode: \"BASIC\"} (or ENTERPRISE). GKE no longer "
+                "offers workload vulnerability scanning (vulnerability_mode other than "
+                "VULNERABILITY_DISABLED is refused); scan images in Artifact Registry.",
+    url="https://cloud.google.com/kubernetes-engine/docs/deprecations/"
+        "posture-management-deprecation",
+    defaults={"securityPostureConfig.mode": "GKE's default (BASIC)"},
 )
 
 
 def gke_security_posture(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
-    """G10: the security posture dashboard reports workload misconfigurations and CVEs."""
+    """G10: the security posture audits workload configurations. Its vulnerability scanning is
+    gone from GKE (standard tier shut down 2025-07-31), so vulnerabilityMode is not judged."""
     block = get(args.props, "securityPostureConfig", default={})
     if get(block, "mode") == "DISABLED":
         yield "securityPostureConfig.mode is DISABLED: no workload configuration audit"
-    if get(block, "vulnerabilityMode") == "VULNERABILITY_DISABLED":
-        yield "securityPostureConfig.vulnerabilityMode is VULNERABILITY_DISABLED: no CVE scanning"
 
 
 I10 = PolicyMeta(

@@ -500,6 +500,49 @@ def n1_shape(machine_type: str) -> N1Shape:
     )
 
 
+# --- Machine-type rules the APIs enforce -----------------------------------------------------
+
+COMPUTE_DISKS_URL = "https://cloud.google.com/compute/docs/disks#disk-types"
+CLUSTER_TOOLKIT_NODE_POOL = (
+    "https://github.com/GoogleCloudPlatform/cluster-toolkit/blob/"
+    "1047080375afbb44da4b596be314634e7486af4a/modules/compute/gke-node-pool/main.tf")
+
+
+@dataclass(frozen=True)
+class MachineRule:
+    """A rule that holds for every machine type starting with one of ``prefixes``."""
+
+    prefixes: tuple[str, ...]
+    source: Source
+
+    def covers(self, machine_type: str) -> bool:
+        return machine_type.startswith(self.prefixes)
+
+
+HYPERDISK_BOOT = MachineRule(
+    ("a3-ultragpu-", "a4-"),
+    Source(COMPUTE_DISKS_URL, AS_OF,
+           "disk types per machine series: A3 Ultra and A4 attach Hyperdisk only (boot disk "
+           "included); Persistent Disk is not supported"),
+)
+"""GPU machine types whose boot disk must be Hyperdisk (hyperdisk-balanced in GKE)."""
+
+FLEX_START_COMPACT = MachineRule(
+    ("a3-ultragpu-", "a4-", "h4d-"),
+    Source(CLUSTER_TOOLKIT_NODE_POOL, AS_OF,
+           "node pool preconditions: 'Compact placement with DWS Flex start is only supported "
+           "for A3 Ultra, A4, and H4D machine types'"),
+)
+"""Machine types on which a flex-start (DWS) node pool may take a COMPACT placement policy."""
+
+QUEUED_COMPACT_SOURCE = Source(
+    CLUSTER_TOOLKIT_NODE_POOL, AS_OF,
+    "node pool preconditions: 'placement_policy cannot be COMPACT when "
+    "enable_queued_provisioning is true, unless using TPUs'; queued provisioning needs "
+    "reservation affinity NO_RESERVATION")
+"""Queued provisioning (DWS) takes no COMPACT placement on GPU machine types."""
+
+
 # --- Lookups --------------------------------------------------------------------------------
 
 

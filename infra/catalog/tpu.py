@@ -36,6 +36,10 @@ TPU_V5E_URL = "https://cloud.google.com/tpu/docs/v5e"
 TPU_V5P_URL = "https://cloud.google.com/tpu/docs/v5p"
 TPU_V6E_URL = "https://cloud.google.com/tpu/docs/v6e"
 TPU7X_URL = "https://cloud.google.com/tpu/docs/tpu7x"
+TPU_DISKS_URL = "https://cloud.google.com/tpu/docs/setup-persistent-disk"
+CLUSTER_TOOLKIT_TPU7X = (
+    "https://github.com/GoogleCloudPlatform/cluster-toolkit/blob/"
+    "1047080375afbb44da4b596be314634e7486af4a/examples/gke-tpu-7x/gke-tpu-7x.yaml")
 # The extended resource GKE advertises on TPU nodes; pods request chips, and quotas count them,
 # in it. https://cloud.google.com/kubernetes-engine/docs/how-to/tpus
 TPU_RESOURCE = "google.com/tpu"
@@ -74,7 +78,8 @@ class TpuGeneration:
     generation page's figure. ``min_gke_versions`` is a per-minor floor where Google documents
     one. ``multi_host_workload_policy`` marks generations whose multi-host node pools take a
     workload policy (``--placement-policy``) instead of ``--tpu-topology``; ``gke_source`` says
-    where those two GKE facts come from.
+    where those two GKE facts come from. ``boot_disk_types`` are the only boot disk types the
+    generation's VMs take, where Google restricts them (empty: GKE's default, pd-balanced, works).
     """
 
     name: str
@@ -90,6 +95,8 @@ class TpuGeneration:
     min_gke_versions: tuple[str, ...] = ()
     multi_host_workload_policy: bool = False
     gke_source: Source | None = None
+    boot_disk_types: tuple[str, ...] = ()
+    boot_disk_source: Source | None = None
 
     def __post_init__(self) -> None:
         names = {machine.name for machine in self.machine_types}
@@ -264,6 +271,12 @@ TPU_GENERATIONS: Mapping[str, TpuGeneration] = MappingProxyType(
                 max_chips=256,
                 hbm_gib_per_chip=32,
                 source=Source(TPU_V6E_URL, AS_OF, "32 GiB HBM per chip; 256-chip pod; 2D torus"),
+                boot_disk_types=("hyperdisk-balanced",),
+                boot_disk_source=Source(
+                    TPU_DISKS_URL, AS_OF,
+                    "'TPU support for Hyperdisk and Persistent Disk': v6e supports Hyperdisk "
+                    "Balanced and Hyperdisk ML only (the boot disk included); v5p, v5e and v4 "
+                    "Balanced Persistent Disk"),
                 topology_source=Source(
                     PLAN_TPUS_URL,
                     AS_OF,
@@ -285,6 +298,13 @@ TPU_GENERATIONS: Mapping[str, TpuGeneration] = MappingProxyType(
                     AS_OF,
                     "Ironwood: 192 GiB HBM per chip; 9,216-chip pod, taken as the largest slice",
                 ),
+                boot_disk_types=("hyperdisk-balanced",),
+                boot_disk_source=Source(
+                    CLUSTER_TOOLKIT_TPU7X, AS_OF,
+                    "Google's TPU7x GKE blueprints (this one, its -advanced variant and the "
+                    "DWS flex-start ones) all give the node pool disk_type hyperdisk-balanced; "
+                    "the Cloud TPU disk table (tpu/docs/setup-persistent-disk) stops at v6e, so "
+                    "aidc keeps TPU7x on the disk type Google's own blueprints use"),
                 topology_source=Source(
                     PLAN_TPUS_URL,
                     AS_OF,

@@ -36,6 +36,7 @@ from infra.check.protocol import (
     mark_waivers,
     reconcile_config,
 )
+from infra.check.plan_checks import run_plan_checks, with_plan_checks
 from infra.check.results import CheckResult, Diagnostic
 from infra.check.streaming import Session, start_forwarder
 from infra.config.load import decode_config_value, read_stack_file
@@ -256,7 +257,9 @@ def run_check(make_plan: Callable[[Callable[[PlanResource], None]], Plan], *, pr
     """Start the pack and plan at once: `make_plan` gets the function that sends each resource
     to the pack as it is registered, so the pack judges resources while the plan is still being
     built, as the engine's analyzers do during `pulumi preview`. Our pack gets the stack's
-    settings; another pack gets none (its config is its own).
+    settings; another pack gets none (its config is its own). aidc's plan checks
+    (`infra.check.plan_checks`: apply order and preconditions) then judge the finished plan under
+    the same settings, whatever the pack, and join the result.
 
     Timings: plan_seconds is the plan; policy_seconds everything else `aidc check` spends
     here (waiting for the pack, the analysis the plan did not cover, AnalyzeStack, stopping)."""
@@ -265,7 +268,8 @@ def run_check(make_plan: Callable[[Callable[[PlanResource], None]], Plan], *, pr
         raise AidcError(f"--policy-pack {pack}: no PulumiPolicy.yaml there; a Pulumi policy pack "
                         "directory is needed")
     ours = pack.resolve() == DEFAULT_PACK_DIR.resolve()
-    pack_config: dict[str, Any] | None = policy_settings(stack_file).to_pack_config() if ours else None
+    settings = policy_settings(stack_file)
+    pack_config: dict[str, Any] | None = settings.to_pack_config() if ours else None
     started = time.perf_counter()
     analyzer = PolicyAnalyzer(pack, project=project, stack=stack)
     try:
@@ -276,6 +280,7 @@ def run_check(make_plan: Callable[[Callable[[PlanResource], None]], Plan], *, pr
         result = analyzer.check(plan)
     finally:
         analyzer.close()
+    result = with_plan_checks(result, run_plan_checks(plan, settings))
     result.timings["plan_seconds"] = plan_seconds
     result.timings["policy_seconds"] = time.perf_counter() - started - plan_seconds
     return result

@@ -43,18 +43,26 @@ def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: Progr
          timeout: TimeoutOpt = None,
          json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the Plan JSON here.")] = None,
          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False) -> None:
-    """Render a stack offline and print its resource tree, grouped by component."""
+    """Render a stack offline and print its resource tree, grouped by component, and what
+    aidc's apply-order and precondition checks find (always exit 0: `aidc check` gates)."""
+    from infra.check.plan_checks import run_plan_checks, summary_lines
+    from infra.check.run import policy_settings
+    from infra.config.load import STACKS_DIR
+    from infra.plan import resolve_stack
     from infra.report.plan_text import render_plan
 
     inputs = (stack_file, program)
     if json_path is not None:
         check_output(json_path, inputs)
+    path = resolve_stack(stack, stack_file, program or STACKS_DIR)[1]
     result = plan_of(stack, stack_file, program, timeout=timeout)
     if json_path is not None:
         write_or_print(result.to_json(), json_path, inputs=inputs)
         if is_stdout(json_path):
             return  # `--json -`: the JSON alone on standard output
-    sys.stdout.write(render_plan(result, summary_only=quiet))
+    checked = run_plan_checks(result, policy_settings(path))
+    sys.stdout.write(render_plan(result, summary_only=quiet) + "\n"
+                     + "\n".join(summary_lines(checked)) + "\n")
 
 
 @app.command()

@@ -15,7 +15,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.catalog.gpu import ResolvedGpu, resolve_gpu
+from infra.catalog.apply_facts import boot_disk_rule, default_boot_disk_type
+from infra.catalog.gpu import (
+    FLEX_START_COMPACT,
+    QUEUED_COMPACT_SOURCE,
+    ResolvedGpu,
+    resolve_gpu,
+)
 from infra.gcp.gke_versions import parse_gke_version
 from infra.gcp.netplan import SUBNET_RESERVED_ADDRESSES
 from infra.catalog.tpu import TpuSlice, tpu_slice
@@ -27,6 +33,10 @@ _SECURITY_GROUP = re.compile(r"gke-security-groups@[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 Capacity = Literal["on_demand", "spot", "reservation", "queued", "flex_start"]
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+# The standard TPU taint, as Google's cluster-toolkit puts it on every TPU node pool
+# (modules/internal/tpu-definition/main.tf at 1047080375afbb44da4b596be314634e7486af4a):
+# only pods that tolerate it (TPU workloads) land on TPU nodes, as with GPU_TAINT.
+TPU_TAINT = {"key": "google.com/tpu", "value": "present", "effect": "NO_SCHEDULE"}
 # DWS queued provisioning: workloads select these nodes with this label; GKE sets it on nodes
 # it creates for a ProvisioningRequest but not on the node pool template, so selectors and the
 # scheduling contract need it declared.
@@ -39,9 +49,6 @@ QUEUED_TAINT = {"key": "cloud.google.com/gke-queued", "value": "true", "effect":
 MAX_DISK_GB = 65_536
 # The always-on node pool every cluster gets; GPU and TPU pools cannot take its name.
 SYSTEM_POOL = "system"
-# Machine series that attach only Hyperdisk boot disks.
-# https://cloud.google.com/compute/docs/disks#disk-types (A3 Ultra, A4 support Hyperdisk only)
-HYPERDISK_ONLY_PREFIXES = ("a3-ultragpu", "a4-")
 
 
 def min_max_problems(low: int, high: int, default: str = "") -> list[Problem]:
@@ -151,7 +158,15 @@ class ClusterConfig(Spec):
                           "when given, it is checked against the documented minimums of the "
                           "stack's GPU (GPUDirect included) and TPU pools.")
     private_endpoint: bool = Field(
-        False, description="Control plane reachable only from inside the VPC.")
+        False, description="The control plane's IP endpoint is private: reachable only from "
+                           "inside the VPC.")
+    dns_endpoint: bool = Field(
+        True, description="GKE's DNS-based control-plane endpoint, authorised by IAM "
+                          "(container.clusters.connect) and reachable wherever Google APIs are: "
+                          "this program's Kubernetes objects (monitoring, GPUDirect) are applied "
+                          "through it, so `pulumi up` need not run inside the VPC even with "
+                          "private_endpoint. false: they go through the IP endpoint, and with "
+                          "private_endpoint `pulumi up` must run from inside the VPC.")
     master_ipv4_cidr: IPv4Network = Field(
         IPv4Network("172.16.0.0/28"), description="The control plane's /28 (private clusters).")
     master_authorized_networks: dict[str, IPv4Network] = Field(
@@ -321,8 +336,7 @@ class GpuPoolConfig(CapacityChoice):
     def disk_type(self) -> str:
         if self.boot_disk_type:
             return self.boot_disk_type
-        machine = self.resolved().machine_type
-        return "hyperdisk-balanced" if machine.startswith(HYPERDISK_ONLY_PREFIXES) else "pd-balanced"
+        return default_boot_disk_type(self.resolved().machine_type)
 
     @property
     def ephemeral_ssd_count(self) -> int | None:
@@ -351,11 +365,25 @@ class GpuPoolConfig(CapacityChoice):
     @property
     def tolerations(self) -> list[dict[str, str]]:
         """What a workload tolerates to land on the pool (Kubernetes spelling of node_taints)."""
-        out = [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}]
-        if self.capacity == "queued":
-            out.append({"key": QUEUED_TAINT["key"], "operator": "Equal",
-                        "value": QUEUED_TAINT["value"], "effect": "NoSchedule"})
-        return out
+        return tolerations_for(self.node_taints)
+
+
+_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule",
+            "NO_EXECUTE": "NoExecute"}
+
+
+def tolerations_for(taints: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The tolerations for node taints: the accelerator taint by key (any value), the queued
+    one by its value."""
+    out = []
+    for taint in taints:
+        effect = _EFFECTS[taint["effect"]]
+        if taint is QUEUED_TAINT:
+            out.append({"key": taint["key"], "operator": "Equal", "value": taint["value"],
+                        "effect": effect})
+        else:
+            out.append({"key": taint["key"], "operator": "Exists", "effect": effect})
+    return out
 
 
 def _one_reservation(reservation: str | list[str] | None) -> str | None:
@@ -397,6 +425,38 @@ def _capacity_problems(capacity: str, reservation: object, min_nodes: int, auto_
     return problems
 
 
+def _boot_disk_problems(machine_type: str, boot_disk_type: str | None) -> list[Problem]:
+    """A boot disk type the machine type cannot boot from (catalog: `boot_disk_rule`)."""
+    rule = boot_disk_rule(machine_type)
+    if boot_disk_type is None or rule is None or boot_disk_type in rule[0]:
+        return []
+    types, source = rule
+    return [Problem(("boot_disk_type",), (
+        f"{boot_disk_type!r}: {machine_type} boots only from {', '.join(types)} "
+        f"({source.url}); remove boot_disk_type (aidc picks {types[0]}) or set it to one of "
+        "those"))]
+
+
+def _dws_placement_problems(capacity: str, placement: str, machine_type: str) -> list[Problem]:
+    """Dynamic Workload Scheduler capacity that GKE refuses with a COMPACT placement policy on
+    this GPU machine type (catalog: `FLEX_START_COMPACT`, `QUEUED_COMPACT_SOURCE`)."""
+    if placement != "compact":
+        return []
+    if capacity == "queued":
+        return [Problem(("placement",), (
+            f"compact placement with capacity queued: GKE refuses a COMPACT placement policy on "
+            f"a queued-provisioning GPU pool ({QUEUED_COMPACT_SOURCE.url}); use placement: none "
+            "(queued provisioning already places the whole request together) or another "
+            "capacity"))]
+    if capacity == "flex_start" and not FLEX_START_COMPACT.covers(machine_type):
+        return [Problem(("placement",), (
+            f"compact placement with capacity flex_start is supported only on "
+            f"{', '.join(p.rstrip('-') for p in FLEX_START_COMPACT.prefixes)} machine types, "
+            f"not {machine_type} ({FLEX_START_COMPACT.source.url}); use placement: none or "
+            "another capacity"))]
+    return []
+
+
 def gpu_pool_problems(pool: GpuPoolConfig) -> list[Problem]:
     """Every rule this pool breaks; empty when GKE can create it."""
     try:
@@ -411,6 +471,8 @@ def gpu_pool_problems(pool: GpuPoolConfig) -> list[Problem]:
         problems.append(Problem(("gpudirect",), (
             f"{gpu.machine_type} has no GPUDirect networking (TCPX: a3-highgpu-8g; TCPXO: "
             "a3-megagpu-8g; RDMA: a3-ultragpu-8g, a4-highgpu-8g)")))
+    problems += _boot_disk_problems(gpu.machine_type, pool.boot_disk_type)
+    problems += _dws_placement_problems(pool.capacity, pool.placement, gpu.machine_type)
     ssd = pool.local_ssd
     if ssd.ephemeral_count and ssd.raw_block_count:
         problems.append(Problem(("local_ssd",), (
@@ -436,6 +498,9 @@ class TpuPoolConfig(CapacityChoice):
                           "atomically); single-host: the autoscaling ceiling.")
     min_nodes: int = Field(0, ge=0)
     auto_repair: bool = True
+    boot_disk_type: str | None = Field(
+        None, description="Default: what the generation's VMs boot from (hyperdisk-balanced for "
+                          "v6e and TPU7x, see `aidc catalog tpu`), else GKE's pd-balanced.")
     labels: Labels = Field(default_factory=dict)
 
     def slice(self) -> TpuSlice:
@@ -457,8 +522,24 @@ class TpuPoolConfig(CapacityChoice):
         if not tpu.multi_host:
             problems += min_max_problems(self.min_nodes, self.max_nodes or 1,
                                          "" if self.max_nodes else " (the default)")
+        problems += _boot_disk_problems(tpu.machine_type, self.boot_disk_type)
         raise_problems(problems)
         return self
+
+    @property
+    def disk_type(self) -> str:
+        return self.boot_disk_type or default_boot_disk_type(self.slice().machine_type)
+
+    @property
+    def node_taints(self) -> list[dict[str, str]]:
+        """The TPU taint, so only pods that tolerate it land on TPU nodes (the GPU pools' taint,
+        mirrored), and the queued one on DWS queued-provisioning pools."""
+        return [TPU_TAINT, QUEUED_TAINT] if self.capacity == "queued" else [TPU_TAINT]
+
+    @property
+    def tolerations(self) -> list[dict[str, str]]:
+        """What a workload tolerates to land on the slice (Kubernetes spelling of node_taints)."""
+        return tolerations_for(self.node_taints)
 
     @property
     def nodes_per_slice(self) -> int:

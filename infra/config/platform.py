@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.catalog import regions
+from infra.catalog.crds.gke_networking import DEVICE_NETWORK_NAME_MAX
 from infra.catalog.gpu import RDMA_NETWORK_PROFILES_URL
 from infra.catalog.tpu import tpu_generation
 from infra.config.base import Distinct, Labels, Spec
@@ -51,9 +52,10 @@ class PlatformConfig(Spec):
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
-    apis: Distinct = Field(
-        default_factory=list,
-        description="Extra APIs to enable, by service name (e.g. aiplatform.googleapis.com).")
+    apis: Distinct = Field(default_factory=list, description=(
+        "APIs to enable besides those the stack's resources call (those are derived from "
+        "infra.catalog.apply_facts and enabled on first need), by service name (e.g. "
+        "aiplatform.googleapis.com)."))
     cluster: ClusterConfig | None = Field(None, description="The GKE cluster; needed by pools.")
     gpu_pools: dict[str, GpuPoolConfig] = Field(
         default_factory=dict, description="GPU node pools by name; the name is the GKE node pool "
@@ -139,16 +141,6 @@ class PlatformConfig(Spec):
         """Pool -> its GPUDirect NIC subnets in attachment order, for the pools that have any."""
         subnets = {name: pool.nic_subnets(name) for name, pool in self.gpu_pools.items()}
         return {name: nics for name, nics in subnets.items() if nics}
-
-    def service_apis(self) -> list[str]:
-        """The APIs the stack calls beyond the foundation's: those listed in `apis`, GKE with a
-        cluster, and each transfer job's."""
-        apis = dict.fromkeys(self.apis)
-        if self.cluster is not None:
-            apis["container.googleapis.com"] = None
-        for transfer in self.transfers.values():
-            apis.update(dict.fromkeys(transfer.apis()))
-        return list(apis)
 
     @property
     def gke_managed_dcgm(self) -> bool:
@@ -292,11 +284,11 @@ def _bucket_region(cfg: PlatformConfig) -> list[Problem]:
     return []
 
 
-@_rule("apis", "cluster", "transfers")
+@_rule("apis")
 def _api_short_names(cfg: PlatformConfig) -> list[Problem]:
     """Each enabled API goes by its short name in the plan; two of them cannot share one."""
     problems = []
-    for key, names in api_rules.shared_keys(cfg.service_apis()).items():
+    for key, names in api_rules.shared_keys(cfg.apis).items():
         for i, api in enumerate(cfg.apis):
             if api in names:
                 others = ", ".join(n for n in names if n != api)
@@ -409,6 +401,20 @@ def _gpu_pool_zones(cfg: PlatformConfig) -> Iterator[Problem]:
                           f"GPUDirect RDMA uses a RoCE VPC whose network profile is zonal "
                           f"({RDMA_NETWORK_PROFILES_URL}), so the pool runs in exactly one zone; "
                           f"give one zone, got {zones!r}")
+
+
+@_rule("gpu_pools")
+def _gpudirect_network_names(cfg: PlatformConfig) -> Iterator[Problem]:
+    """Each GPUDirect NIC becomes a Device Network named after it (components.gpudirect), and
+    GKE caps those names."""
+    for name, nics in cfg.gpudirect_subnets().items():
+        longest = max((nic.name for nic in nics), key=len)
+        if len(longest) > DEVICE_NETWORK_NAME_MAX:
+            yield Problem(("gpu_pools", name), (
+                f"the pool's GPUDirect NICs become Kubernetes Networks named like {longest!r} "
+                f"({len(longest)} characters), and GKE allows a Device network at most "
+                f"{DEVICE_NETWORK_NAME_MAX}; shorten the pool name by "
+                f"{len(longest) - DEVICE_NETWORK_NAME_MAX}"))
 
 
 @_rule("tpu_pools", "region")

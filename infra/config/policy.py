@@ -79,12 +79,18 @@ PROPERTY_OF_FIELD: dict[str, str] = {field_name(p): p for p in all_config_proper
 
 
 def _check_policy_name(name: str, where: str) -> str:
-    if name in POLICY_NAMES:
+    """A pack policy's name or an aidc plan check's (`infra.check.plan_checks`): both take the
+    stack's overrides and waivers."""
+    from infra.check.plan_checks import plan_check_names
+
+    if name in POLICY_NAMES or name in plan_check_names():
         return name
-    close = difflib.get_close_matches(name, POLICY_NAMES, n=1)
+    known = [*POLICY_NAMES, *plan_check_names()]
+    close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ValueError(f"{where}: unknown policy {name!r}{hint}; the pack's policies are: "
-                     f"{', '.join(POLICY_NAMES)}")
+                     f"{', '.join(POLICY_NAMES)}; aidc's plan checks are: "
+                     f"{', '.join(plan_check_names())}")
 
 
 def _check_cidrs(values: list[str]) -> list[str]:
@@ -101,7 +107,8 @@ class Waiver(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    policy: str = Field(description="The policy's name, e.g. 'no-public-members'.")
+    policy: str = Field(description="The policy's name, e.g. 'no-public-members', or an aidc plan "
+                                    "check's, e.g. 'apply-api-enabled-first'.")
     resource: str = Field(min_length=1, description=(
         "The resource's Pulumi logical name or its URN; 'stack' for a finding on the whole "
         "stack."))
@@ -137,7 +144,7 @@ class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
         "advisory for the rest); 'advisory' or 'mandatory': every policy at that level "
         "(e.g. advisory in dev, mandatory in prod)."))
     overrides: dict[str, PolicyEnforcement] = Field(default_factory=dict, description=(
-        "Per-policy level by policy name; wins over `enforcement`."))
+        "Per-policy level by policy (or plan check) name; wins over `enforcement`."))
     waivers: list[Waiver] = Field(default_factory=list, description=(
         "Accepted findings, each with a reason; shown in reports, never blocking."))
 

@@ -46,7 +46,11 @@ class BucketSpec(Spec):
         "internal", description="Sets the data-classification label the policy pack reads.")
     storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] = "STANDARD"
     versioning: bool | None = Field(
-        None, description="Default: on for checkpoints and models (they are overwritten in place).")
+        None, description="Object Versioning. Default: on for checkpoints and models (they are "
+                          "overwritten in place), unless the bucket has a retention policy: Cloud "
+                          "Storage refuses both on one bucket, and a retention policy already "
+                          "keeps every object from being replaced or deleted early. "
+                          "https://cloud.google.com/storage/docs/bucket-lock")
     soft_delete_days: int = Field(
         7, ge=0, le=90,
         description="Soft delete window: 0 (off) or 7-90 days; the GCS default is 7 days. "
@@ -55,7 +59,7 @@ class BucketSpec(Spec):
         None, ge=1, json_schema_extra={"maximum": MAX_RETENTION_DAYS},
         description="Retention policy: objects cannot be deleted or replaced sooner. Cloud "
                     "Storage takes less than 100 years (3,155,760,000 s, so at most "
-                    f"{MAX_RETENTION_DAYS} days): {RETENTION_LIMIT_URL}")
+                    f"{MAX_RETENTION_DAYS} days): {RETENTION_LIMIT_URL}. Excludes versioning: true.")
     lifecycle: list[LifecycleRule] = Field(default_factory=list)
     labels: Labels = Field(default_factory=dict)
 
@@ -75,9 +79,22 @@ class BucketSpec(Spec):
             raise AidcError(f"{v}; Cloud Storage accepts 0 (off) or 7-90 days")
         return v
 
+    @model_validator(mode="after")
+    def _versioning_or_retention(self) -> BucketSpec:
+        if self.versioning and self.retention_days:
+            raise AidcError(
+                f"true with retention_days: {self.retention_days}; Cloud Storage refuses Object Versioning on a bucket with a retention policy "
+                "(https://cloud.google.com/storage/docs/bucket-lock). Keep retention_days "
+                "(objects cannot be replaced or deleted for that long; remove versioning) or "
+                "versioning (remove retention_days)", field="versioning")
+        return self
+
     def versioned(self, purpose: str) -> bool:
-        """As set, else on for the purposes overwritten in place (VERSIONED_BY_DEFAULT)."""
-        return self.versioning if self.versioning is not None else purpose in VERSIONED_BY_DEFAULT
+        """As set, else on for the purposes overwritten in place (VERSIONED_BY_DEFAULT) unless
+        a retention policy already protects them (the two exclude each other)."""
+        if self.versioning is not None:
+            return self.versioning
+        return purpose in VERSIONED_BY_DEFAULT and not self.retention_days
 
     @property
     def usage_logged(self) -> bool:

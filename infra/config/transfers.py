@@ -290,10 +290,6 @@ class TransferConfig(Spec):
         """The roles the STS agent needs on the sink bucket for this job's overwrite setting."""
         return sink_roles(self.overwrite_when)
 
-    def apis(self) -> tuple[str, ...]:
-        """The APIs the job calls: Storage Transfer, and Pub/Sub when it notifies."""
-        return ("storagetransfer.googleapis.com",) + (("pubsub.googleapis.com",) if self.notify else ())
-
     def job_description(self, job: str, sink_bucket_name: str) -> str:
         if self.description:
             return self.description

@@ -52,9 +52,9 @@ from infra.catalog.prices.services import (
     NAT_GATEWAY_PER_VM_HOUR,
     NAT_IP_HOUR,
 )
+from infra.catalog.apply_facts import default_boot_disk_type
 from infra.catalog.source import Source
 from infra.catalog.tpu import tpu_generation_of, tpu_slice
-from infra.config.compute import HYPERDISK_ONLY_PREFIXES
 from infra.cost.model import Charge, CostLine, CostReport, Unpriced, cents, unique_sources
 from infra.engine.plan import Plan, PlanResource
 from infra.errors import AidcError, CatalogLookupError
@@ -135,6 +135,7 @@ FREE_TYPES: Mapping[str, str] = MappingProxyType({
     "gcp:servicenetworking/connection:Connection": "private services access peering carries no "
                                                    "charge",
     "gcp:projects/service:Service": "enabling an API carries no charge",
+    "gcp:projects/serviceIdentity:ServiceIdentity": "a service agent carries no charge",
     "gcp:projects/iAMMember:IAMMember": "IAM bindings carry no charge",
     "gcp:projects/iAMBinding:IAMBinding": "IAM bindings carry no charge",
     "gcp:serviceaccount/account:Account": "service accounts carry no charge",
@@ -315,8 +316,7 @@ def _boot_disk(config: Mapping[str, Any], machine_type: str) -> tuple[str, int, 
     size = config.get("diskSizeGb")
     defaulted = disk_type is None or size is None
     if disk_type is None:
-        disk_type = ("hyperdisk-balanced" if machine_type.startswith(HYPERDISK_ONLY_PREFIXES)
-                     else "pd-balanced")
+        disk_type = default_boot_disk_type(machine_type)
     return str(disk_type), DEFAULT_BOOT_DISK_GIB if size is None else _int(size, "diskSizeGb"), \
         defaulted
 

@@ -159,7 +159,17 @@ def _cluster(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
             "endpoint": "192.0.2.10",  # TEST-NET-1: documentation range, never routable
             "masterVersion": "1.33.0-gke.offline",
             "masterAuth": {**(inputs.get("masterAuth") or {}), "clusterCaCertificate": FAKE_CA},
+            "controlPlaneEndpointsConfig": _endpoints(name, location, inputs),
             "labelFingerprint": "offline"}
+
+
+def _endpoints(name: str, location: str, inputs: dict) -> dict:
+    """GKE's control plane endpoints: the DNS endpoint (`gke-<id>.<location>.gke.goog`,
+    always present) as configured, and the IP endpoints."""
+    config = inputs.get("controlPlaneEndpointsConfig") or {}
+    uid = hashlib.sha256(f"{location}/{name}".encode()).hexdigest()[:32]
+    return {**config, "dnsEndpointConfig": {**(config.get("dnsEndpointConfig") or {}),
+                                            "endpoint": f"gke-{uid}.{location}.gke.goog"}}
 
 
 def _node_pool(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
@@ -176,6 +186,18 @@ def _transfer_job(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
     number = int(hashlib.sha256(f"{project}/{name}".encode()).hexdigest(), 16) % 10**19
     job = inputs.get("name") or f"transferJobs/{number}"
     return {"id": job, "name": job, "creationTime": "2026-01-01T00:00:00Z"}
+
+
+def _service_identity(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
+    """The agent Service Usage generates for `service`, as the facts table spells it."""
+    from infra.catalog.apply_facts import agent_for_api
+
+    service = str(inputs.get("service", ""))
+    agent = agent_for_api(service)
+    email = (agent.email(project_number(project)) if agent else
+             f"service-{project_number(project)}@gcp-sa-{service.split('.')[0]}.iam.gserviceaccount.com")
+    return {"id": f"projects/{project}/services/{service}", "email": email,
+            "member": f"serviceAccount:{email}"}
 
 
 def _generic_named(kind: str) -> Callable[[AidcMocks, str, str, dict], dict]:
@@ -201,6 +223,7 @@ _RESOURCE_OUTPUTS: dict[str, Callable[[AidcMocks, str, str, dict], dict]] = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member,
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member,
     "gcp:projects/service:Service": _service,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
     "gcp:storage/bucket:Bucket": _bucket,
     "gcp:filestore/instance:Instance": _filestore,
     "gcp:serviceaccount/account:Account": _service_account,

@@ -1,4 +1,4 @@
-"""Google API (service) names as Service Usage enables them, and the APIs every stack enables.
+"""Google API (service) names as Service Usage enables them, and the short names they go by.
 
 A service is named by a DNS name: Google's own APIs under googleapis.com
 (`compute.googleapis.com`), Cloud Endpoints and Marketplace services under cloud.goog
@@ -18,18 +18,6 @@ from collections.abc import Iterable
 
 from infra.errors import AidcError
 
-# What the foundation layers call; a stack adds its own through `aidc:apis`, a cluster, transfers.
-BASE_APIS = (
-    "cloudkms.googleapis.com",
-    "compute.googleapis.com",
-    "file.googleapis.com",
-    "iam.googleapis.com",
-    "logging.googleapis.com",
-    "monitoring.googleapis.com",
-    "servicenetworking.googleapis.com",
-    "storage.googleapis.com",
-)
-
 _LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _SERVICE = re.compile(rf"[a-z]([-a-z0-9]{{0,61}}[a-z0-9])?(\.{_LABEL})*\.(googleapis\.com|cloud\.goog)")
 _MAX_DNS_NAME = 253
@@ -46,16 +34,15 @@ def check_service_name(name: str) -> str:
 
 
 def service_key(api: str) -> str:
-    """The short name a stack's enabled API goes by (`compute` for compute.googleapis.com):
-    its `ProjectServices` child is `<component>-<key>`, so two APIs of one stack must not
-    share it."""
-    return api.split(".")[0]
+    """The short name an enabled API goes by (`compute` for compute.googleapis.com,
+    `compute-sandbox` for compute.sandbox.googleapis.com): its `ProjectServices` child is
+    `<component>-<key>`, so two APIs of one stack must not share it."""
+    return api.removesuffix(".googleapis.com").replace(".", "-")
 
 
 def shared_keys(apis: Iterable[str]) -> dict[str, list[str]]:
-    """Short names used by more than one of `apis` (BASE_APIS always included), each with the
-    APIs that share it."""
+    """Short names used by more than one of `apis`, each with the APIs that share it."""
     by_key: dict[str, list[str]] = {}
-    for api in dict.fromkeys([*BASE_APIS, *apis]):
+    for api in dict.fromkeys(apis):
         by_key.setdefault(service_key(api), []).append(api)
     return {key: names for key, names in by_key.items() if len(names) > 1}

@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 
 
-def gke_kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
-    """JSON is valid YAML, and json.dumps quotes every value correctly."""
+def gke_kubeconfig(context: str, endpoint: str, ca_certificate: str | None) -> str:
+    """JSON is valid YAML, and json.dumps quotes every value correctly. `ca_certificate` is the
+    cluster CA of an IP endpoint; the DNS endpoint (`gke-....gke.goog`) presents a certificate
+    of a public CA, so it takes none (as `gcloud container clusters get-credentials
+    --dns-endpoint` writes it)."""
+    cluster: dict[str, str] = {"server": f"https://{endpoint}"}
+    if ca_certificate is not None:
+        cluster["certificate-authority-data"] = ca_certificate
     return json.dumps({
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": context, "cluster": {
-            "server": f"https://{endpoint}", "certificate-authority-data": ca_certificate}}],
+        "clusters": [{"name": context, "cluster": cluster}],
         "users": [{"name": context, "user": {"exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "gke-gcloud-auth-plugin",

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from components.monitoring.k8s import validate_objects
-from infra.catalog.crds import jobset, kueue
-from infra.catalog.crds.releases import JOBSET, KUEUE, Release
+from infra.catalog.crds import gke_networking, jobset, kueue
+from infra.catalog.crds.releases import GKE_NETWORKING, JOBSET, KUEUE, Release
 from infra.catalog.crds.schema import open_object, python_pattern
 from infra.catalog.crds.validate import SCHEMAS, crd_problems, validate_crd_object
 from infra.errors import AidcError
@@ -29,6 +29,7 @@ from infra.errors import AidcError
 REPO = Path(__file__).resolve().parents[2]
 UPSTREAM = Path(os.environ.get("AIDC_UPSTREAM_CRDS", REPO.parent / "shared" / "schemas" / "crds"))
 KQ = "kueue.x-k8s.io/v1beta2"
+GN = "networking.gke.io/v1"
 QUOTA = {"name": "nvidia.com/gpu", "nominalQuota": 104, "borrowingLimit": 24, "lendingLimit": 40}
 
 VALID: dict[str, dict[str, Any]] = {
@@ -73,6 +74,14 @@ VALID: dict[str, dict[str, Any]] = {
                 "name": "trainer", "image": "us-docker.pkg.dev/acme/train@sha256:" + "0" * 64,
                 "resources": {"limits": {"nvidia.com/gpu": 8}}}]}}}}}],
             "failurePolicy": {"maxRestarts": 3}, "suspend": True}},
+    "GKENetworkParamSet": {
+        "apiVersion": GN, "kind": "GKENetworkParamSet", "metadata": {"name": "train-gpu0"},
+        "spec": {"vpc": "aidc-prod-train-gpu0", "vpcSubnet": "aidc-prod-train-gpu0",
+                 "deviceMode": "NetDevice"}},
+    "Network": {
+        "apiVersion": GN, "kind": "Network", "metadata": {"name": "train-gpu0"},
+        "spec": {"type": "Device", "parametersRef": {
+            "group": "networking.gke.io", "kind": "GKENetworkParamSet", "name": "train-gpu0"}}},
 }
 
 
@@ -153,6 +162,21 @@ REJECTED = [
      "is not one of ['All', 'Any']"),
     (changed("ClusterQueue", apiVersion="kueue.x-k8s.io/v1beta1"), "ClusterQueue",
      "is not a kind aidc validates; it writes"),
+    (changed("GKENetworkParamSet", spec__deviceMode="RoCE"), "spec.deviceMode",
+     "is not one of ['DPDK-VFIO', 'NetDevice', 'RDMA']"),
+    (changed("GKENetworkParamSet", spec__vpcSubnet=DELETE), "spec",
+     "vpc and vpcSubnet are required unless networkAttachment is set"),
+    (changed("GKENetworkParamSet", spec__podIPv4Ranges={"rangeNames": ["pods"]}), "spec",
+     "deviceMode (Device networks) and podIPv4Ranges (L3 networks) exclude each other"),
+    (changed("GKENetworkParamSet", spec__deviceMode=DELETE), "spec",
+     "give deviceMode (a Device network) or podIPv4Ranges"),
+    (changed("GKENetworkParamSet", spec__networkAttachment="projects/p/regions/r/attachments/a"),
+     "spec", "networkAttachment excludes vpc, vpcSubnet, deviceMode"),
+    (changed("Network", spec__type="Bridge"), "spec.type", "is not one of ['L2', 'L3', 'Device']"),
+    (changed("Network", spec__parametersRef__kind="ConfigMap"), "spec.parametersRef",
+     "a Device network references its GKENetworkParamSet"),
+    (changed("Network", metadata__name="a-pool-name-that-is-far-too-long-for-gke-gpu7"),
+     "metadata.name", "GKE allows a Device network at most 41"),
 ]
 
 
@@ -255,8 +279,9 @@ def _upstream(release: Release, files: dict[str, Any], kind: str) -> dict[str, A
     return schema
 
 
-CASES = [(KUEUE, kueue.CRD_FILES, kind, schema) for kind, schema in kueue.SCHEMAS.items()] + \
-        [(JOBSET, jobset.CRD_FILES, kind, schema) for kind, schema in jobset.SCHEMAS.items()]
+MODULES = {KUEUE: kueue, JOBSET: jobset, GKE_NETWORKING: gke_networking}
+CASES = [(release, module.CRD_FILES, kind, schema) for release, module in MODULES.items()
+         for kind, schema in module.SCHEMAS.items()]
 
 
 @pytest.mark.parametrize(("release", "files", "kind", "schema"), CASES,
@@ -293,6 +318,6 @@ def test_rules_carry_every_cel_rule(release: Release, files: dict[str, Any], kin
                                     schema: dict[str, Any]) -> None:
     """The CEL rules RULES carries are exactly the pinned CRD's rules that judge one object."""
     del schema
-    module = kueue if release is KUEUE else jobset
+    module = MODULES[release]
     upstream = {m.replace("''", "'") for m in _cel_messages(_upstream(release, files, kind))}
     assert set(module.CEL_RULES.get(kind, ())) == upstream

@@ -83,8 +83,8 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         {"labels": {f"k{i}": "v" for i in range(63)}},
         ("aidc:labels: 67 labels on the resource", "at most 64")),
     "plan-gap-api-short-names": (
-        {"apis": ["compute.sandbox.googleapis.com"]},
-        ("aidc:apis[0]: 'compute.sandbox.googleapis.com' goes by the short name 'compute'",)),
+        {"apis": ["ml-x.googleapis.com", "ml.x.googleapis.com"]},
+        ("aidc:apis[0]: 'ml-x.googleapis.com' goes by the short name 'ml-x'",)),
     "plan-gap-self-managed-monitoring-without-cluster": (
         {"monitoring": {"mode": "self-managed", "dashboards": ["storage"]}, "cluster": None,
          "gpu_pools": None, "tpu_pools": None},

@@ -91,14 +91,13 @@ def test_stack_enables_the_apis_its_sections_call(stack_plans: dict[str, Plan], 
 
 def test_transfer_without_notifications_waits_for_storage_transfer_only() -> None:
     """A transfer job that does not notify calls no Pub/Sub: the stack enables Storage Transfer
-    but not Pub/Sub, and the job waits for exactly the API it calls (asking ProjectServices for
-    an API it does not manage would be refused)."""
+    but not Pub/Sub (APIs are enabled as resources call them), and the job waits for exactly
+    the API it calls."""
     flat = {**stack_config("dev"), "aidc:transfers": {"imagenet": {
         "source": "s3://acme-datasets/imagenet/", "sink_bucket": "datasets",
         "role_arn": "arn:aws:iam::123456789012:role/gcp-sts-reader", "schedule": "once",
         "start_date": "2027-01-04"}}}
     cfg = config_from_flat(flat, source="dev")
-    assert cfg.service_apis() == ["container.googleapis.com", "storagetransfer.googleapis.com"]
     plan = plan_of(lambda: Platform(cfg), config=flat, project="aidc", stack="dev")
     apis = {r.inputs["service"]: r.urn for r in of_type(plan, SERVICE)}
     assert "pubsub.googleapis.com" not in apis

@@ -80,7 +80,7 @@ def test_every_node_is_hardened_the_same() -> None:
             pool_name="l4", location=REGION, zones=[f"{REGION}-a"], max_pods_per_node=64,
             config=GpuPoolConfig(machine_type="g2-standard-8")), **wiring)
         TpuNodePool("tpu-v5e", TpuPoolSpec(
-            pool_name="v5e", location=REGION, zone=f"{REGION}-a",
+            pool_name="v5e", location=REGION, zone=f"{REGION}-a", max_pods_per_node=64,
             config=TpuPoolConfig(generation="v5e", topology="2x2")), **wiring)
 
     plan = plan_of(program)

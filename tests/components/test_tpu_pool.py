@@ -28,6 +28,7 @@ from tests.helpers import (
 NODE_POOL = "gcp:container/nodePool:NodePool"
 RESOURCE_POLICY = "gcp:compute/resourcePolicy:ResourcePolicy"
 ZONE = f"{REGION}-a"
+MAX_PODS = 32
 
 # The shipped stacks' slices, two slices of one shape, and an Ironwood (TPU7x) multi-host slice.
 POOLS: dict[str, dict[str, Any]] = {
@@ -37,6 +38,7 @@ POOLS: dict[str, dict[str, Any]] = {
     "pair": {"generation": "v5e", "topology": "2x4", "machine_type": "ct5lp-hightpu-4t",
              "slices": 2, "zone": ZONE},
     "iron": {"generation": "tpu7x", "topology": "2x2x2", "zone": ZONE},
+    "trillium": {"generation": "v6e", "topology": "2x2", "zone": ZONE},
 }
 
 
@@ -47,7 +49,8 @@ def tpu_plan(pool: str, seen: dict[str, Any] | None = None) -> Plan:
     def program() -> None:
         component = TpuNodePool(
             f"tpu-{pool}", TpuPoolSpec(pool_name=pool, location=REGION, zone=cfg.zone or ZONE,
-                                       config=cfg, labels={"environment": "test"}),
+                                       config=cfg, max_pods_per_node=MAX_PODS,
+                                       labels={"environment": "test"}),
             project=PROJECT, cluster_id=CLUSTER_ID, node_service_account=NODE_SA,
             boot_disk_kms_key=DISKS_KEY)
         if seen is not None:
@@ -159,3 +162,34 @@ def test_tpu7x_multi_host_uses_a_workload_policy(plans: dict[str, Plan]) -> None
     assert slice0.inputs["placementPolicy"] == {"type": "COMPACT",
                                                 "policyName": "tpu-iron-workload-policy"}
     assert by_name(plan, "tpu-iron-workload-policy").urn in slice0.dependencies
+
+
+@pytest.mark.parametrize("pool", sorted(POOLS))
+def test_tpu_pool_sets_its_pods_per_node(pool: str, plans: dict[str, Plan]) -> None:
+    """Every slice's node pool states its pods per node (the stack's network setting): without
+    it GKE gives 110, a /24 per node, four times what a 32-pod plan counted."""
+    for i in range(TpuPoolConfig.model_validate(POOLS[pool]).slices):
+        assert inputs(plans[pool], f"tpu-{pool}-slice{i}")["maxPodsPerNode"] == MAX_PODS
+
+
+@pytest.mark.parametrize("pool", sorted(POOLS))
+def test_tpu_pool_is_tainted_and_exports_the_toleration(pool: str, plans: dict[str, Plan]) -> None:
+    """TPU nodes carry the google.com/tpu NoSchedule taint (as GPU nodes carry nvidia.com/gpu),
+    and the scheduling contract exports the toleration that matches it."""
+    seen: dict[str, Any] = {}
+    tpu_plan(pool, seen)
+    node = inputs(plans[pool], f"tpu-{pool}-slice0")["nodeConfig"]
+    assert {"key": "google.com/tpu", "value": "present", "effect": "NO_SCHEDULE"} in node["taints"]
+    assert {"key": "google.com/tpu", "operator": "Exists", "effect": "NoSchedule"} in \
+        seen["tolerations"]
+
+
+@pytest.mark.parametrize(("pool", "disk"), [("trillium", "hyperdisk-balanced"),
+                                            ("iron", "hyperdisk-balanced"),
+                                            ("v5p-slice", "pd-balanced"),
+                                            ("v5e-dev", "pd-balanced")])
+def test_tpu_pool_boots_from_the_disk_its_generation_takes(pool: str, disk: str,
+                                                           plans: dict[str, Plan]) -> None:
+    """v6e and TPU7x VMs boot only from Hyperdisk Balanced (catalog, with its source); v5e and
+    v5p from GKE's default pd-balanced, stated explicitly."""
+    assert inputs(plans[pool], f"tpu-{pool}-slice0")["nodeConfig"]["diskType"] == disk

@@ -619,3 +619,58 @@ def test_gpudirect_subnets_of_pools_named_like_each_others_subnets() -> None:
 def test_gke_versions_compare_as_patch_tuples() -> None:
     """The floor comparison is numeric per component, not textual."""
     assert parse_gke_version("1.30.10-gke.1") > parse_gke_version("1.30.9-gke.999999")
+
+
+# --- what the APIs refuse for accelerator machine types (issue 11) ---------------------------
+
+MEGA = {"machine_type": "a3-megagpu-8g", "zones": [ZONE_A], "autoscaling": {"max_nodes": 2}}
+
+
+def test_rejects_queued_provisioning_with_compact_placement_on_gpus() -> None:
+    """GKE refuses a COMPACT placement on a queued-provisioning GPU pool (TPU slices take both)."""
+    lines = rejection(GpuPoolConfig, {**MEGA, "capacity": "queued", "placement": "compact"})
+    assert_names(lines, "placement", "capacity queued", "use placement: none")
+
+
+def test_rejects_flex_start_with_compact_placement_outside_a3_ultra_a4() -> None:
+    lines = rejection(GpuPoolConfig, {**MEGA, "capacity": "flex_start", "auto_repair": False,
+                                      "placement": "compact"})
+    assert_names(lines, "placement", "a3-ultragpu, a4, h4d", "not a3-megagpu-8g")
+
+
+def test_accepts_flex_start_with_compact_placement_on_a4() -> None:
+    GpuPoolConfig.model_validate({"machine_type": "a4-highgpu-8g", "zones": [ZONE_A],
+                                  "capacity": "flex_start", "auto_repair": False,
+                                  "placement": "compact"})
+
+
+@pytest.mark.parametrize(("model", "data"), [
+    (GpuPoolConfig, {"machine_type": "a3-ultragpu-8g", "zones": [ZONE_A],
+                     "boot_disk_type": "pd-balanced"}),
+    (TpuPoolConfig, {"generation": "v6e", "topology": "2x2", "boot_disk_type": "pd-ssd"}),
+    (TpuPoolConfig, {"generation": "tpu7x", "topology": "2x2x1", "boot_disk_type": "pd-balanced"}),
+])
+def test_rejects_a_boot_disk_the_machine_type_cannot_boot_from(model: type[BaseModel],
+                                                               data: dict[str, Any]) -> None:
+    """A3 Ultra, A4, v6e and TPU7x VMs boot only from Hyperdisk Balanced (catalog, sourced)."""
+    assert_names(rejection(model, data), "boot_disk_type", "boots only from hyperdisk-balanced")
+
+
+@pytest.mark.parametrize(("generation", "topology", "disk"), [
+    ("v6e", "2x2", "hyperdisk-balanced"), ("tpu7x", "2x2x1", "hyperdisk-balanced"),
+    ("v5p", "2x2x1", "pd-balanced"), ("v5e", "2x2", "pd-balanced")])
+def test_tpu_boot_disk_defaults_from_the_catalog(generation: str, topology: str, disk: str) -> None:
+    assert TpuPoolConfig(generation=generation, topology=topology).disk_type == disk
+
+
+def test_rejects_a_gpudirect_pool_name_too_long_for_its_networks() -> None:
+    """Each NIC of a GPUDirect pool becomes a Kubernetes Device Network named `<pool>-gpuN`, and
+    GKE caps those at 41 characters: the config says so before anything is planned."""
+    flat = {"project": "acme-ai-dev", "region": REGION, "environment": "dev", "zones": [ZONE_A],
+            "network": {"base_cidr": "10.16.0.0/16", "gpu_supernet": "192.168.0.0/16"},
+            "cluster": {},
+            "gpu_pools": {"a-pool-name-far-too-long-for-gke-networks": {
+                "machine_type": "a3-megagpu-8g", "zones": [ZONE_A]}}}
+    lines = rejection(PlatformConfig, flat)
+    assert_names(lines, "gpu_pools.a-pool-name-far-too-long-for-gke-networks",
+                 "at most 41", "shorten the pool name by 5")

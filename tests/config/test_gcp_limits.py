@@ -327,8 +327,13 @@ def test_rejects_api_listed_twice() -> None:
 def test_rejects_apis_sharing_a_short_name() -> None:
     """Each enabled API is a plan resource named by its short name: two sharing one used to
     pass validation and fail at plan with a duplicate resource."""
-    assert_problem(base_stack(**{"aidc:apis": ["compute.sandbox.googleapis.com"]}), "aidc:apis[0]",
-                   "short name 'compute'", "compute.googleapis.com")
+    assert_problem(base_stack(**{"aidc:apis": ["ml-x.googleapis.com", "ml.x.googleapis.com"]}),
+                   "aidc:apis[0]", "short name 'ml-x'", "ml.x.googleapis.com")
+
+
+def test_apis_sharing_a_first_label_have_their_own_names() -> None:
+    """compute.sandbox.googleapis.com goes by 'compute-sandbox', beside 'compute'."""
+    assert load(base_stack(**{"aidc:apis": ["compute.sandbox.googleapis.com"]})).apis
 
 
 # ---------------------------------------------------------------------------------------------

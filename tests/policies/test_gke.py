@@ -117,7 +117,7 @@ CASES = [
     Case("gke-security-posture", CLUSTER, {"securityPostureConfig": {"mode": "DISABLED"}}),
     Case("gke-security-posture", CLUSTER,
          {"securityPostureConfig": {"mode": "BASIC", "vulnerabilityMode": "VULNERABILITY_DISABLED"}},
-         expect="vulnerabilityMode"),
+         fails=False, why="GKE removed vulnerability scanning: DISABLED is the only mode it takes"),
     Case("gke-security-posture", CLUSTER, fails=False, why="absent: GKE's BASIC posture"),
     Case("gke-security-posture", CLUSTER,
          {"securityPostureConfig": {"mode": "ENTERPRISE",

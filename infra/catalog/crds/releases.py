@@ -48,3 +48,11 @@ JOBSET = Release(
     namespace="jobset-system", api_version="jobset.x-k8s.io/v1alpha2")
 RELEASES = (KUEUE, JOBSET)
 INSTALL_NAMESPACES = tuple(r.namespace for r in RELEASES)
+
+# Not installed by aidc: GKE serves networking.gke.io itself in clusters with multi-networking.
+# The published schema is pinned at the last commit that changed its CRD files (the repository's
+# newest tag, v0.2.0, predates them).
+GKE_NETWORKING = Release(
+    project="gke-networking-api", repository="https://github.com/GoogleCloudPlatform/gke-networking-api",
+    version="0150a25", commit="0150a25403ca0f9977fe206bb07bc536feb2dc2e", tagged=date(2025, 12, 10),
+    namespace="", api_version="networking.gke.io/v1")

@@ -1,7 +1,8 @@
-"""Validate a Kueue or JobSet object offline, as the API server with the pinned CRDs (and
-Kueue's webhook) would: the structural schema (strict: an unknown field is an error), then the
-CRDs' own CEL rules and Kueue's webhook rules. The core objects a JobSet inlines go to the core
-validator separately (`jobset.embedded_objects`)."""
+"""Validate a Kueue, JobSet or GKE multi-networking object offline, as the API server with the
+pinned CRDs (and Kueue's webhook) would: the structural schema (strict: an unknown field is an
+error), then the CRDs' own CEL rules, Kueue's webhook rules and the rules GKE's networking types
+document. The core objects a JobSet inlines go to the core validator separately
+(`jobset.embedded_objects`)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from typing import Any
 
 import jsonschema
 
-from infra.catalog.crds import jobset, kueue
+from infra.catalog.crds import gke_networking, jobset, kueue
 from infra.errors import AidcError, relative_path
 
-SCHEMAS = {(kueue.API_VERSION, kind): schema for kind, schema in kueue.SCHEMAS.items()} | \
-          {(jobset.API_VERSION, kind): schema for kind, schema in jobset.SCHEMAS.items()}
-_RULES = {(kueue.API_VERSION, kind): rule for kind, rule in kueue.RULES.items()} | \
-         {(jobset.API_VERSION, kind): rule for kind, rule in jobset.RULES.items()}
+_KINDS = (kueue, jobset, gke_networking)
+SCHEMAS = {(m.API_VERSION, kind): schema for m in _KINDS for kind, schema in m.SCHEMAS.items()}
+_RULES = {(m.API_VERSION, kind): rule for m in _KINDS for kind, rule in m.RULES.items()}
 
 
 @cache
