@@ -58,7 +58,7 @@ def test_project_services_enabled_orders_dependents() -> None:
 
 def test_rejects_enabled_for_what_is_not_an_api() -> None:
     """A name that is not a service name fails with what one looks like."""
-    with pytest.raises(AidcError, match=r"'compute' is not an API service name"):
+    with pytest.raises(AidcError, match=r"'compute' is not a Google service name"):
         plan_of(lambda: ProjectServices("apis", project=PROJECT).enabled("compute"))
 
 

@@ -669,8 +669,8 @@ def test_rejects_a_gpudirect_pool_name_too_long_for_its_networks() -> None:
     flat = {"project": "acme-ai-dev", "region": REGION, "environment": "dev", "zones": [ZONE_A],
             "network": {"base_cidr": "10.16.0.0/16", "gpu_supernet": "192.168.0.0/16"},
             "cluster": {},
-            "gpu_pools": {"a-pool-name-far-too-long-for-gke-networks": {
+            "gpu_pools": {"a-pool-name-too-long-for-gke-networks1": {
                 "machine_type": "a3-megagpu-8g", "zones": [ZONE_A]}}}
     lines = rejection(PlatformConfig, flat)
-    assert_names(lines, "gpu_pools.a-pool-name-far-too-long-for-gke-networks",
-                 "at most 41", "shorten the pool name by 5")
+    assert_names(lines, "gpu_pools.a-pool-name-too-long-for-gke-networks1",
+                 "at most 41", "shorten the pool name by 2")
