@@ -16,9 +16,11 @@ from ._util import (
     at_least,
     classification,
     classification_label,
+    duration_problem,
     duration_seconds,
     get,
     iam_grants,
+    inherited_from_source,
     is_public_member,
     labels_key_for,
     node_configs,
@@ -27,6 +29,7 @@ from .protocol import (
     BUCKET,
     CLUSTER,
     CRYPTO_KEY,
+    DERIVED_INSTANCES,
     DISK_TYPES,
     FILESTORE,
     INSTANCE,
@@ -134,7 +137,7 @@ def kms_rotation_max(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         return
     seconds = duration_seconds(raw)
     if seconds is None:
-        yield f"rotationPeriod {raw!r} is not a duration like '7776000s'"
+        yield duration_problem("rotationPeriod", raw, "7776000s")
     elif seconds > max_days * DAY:
         yield f"rotationPeriod {raw} is {seconds / DAY:g} days, more than {max_days:g}"
 
@@ -213,7 +216,7 @@ def kms_key_protected(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
               default=E5.default("destroyScheduledDuration"))
     seconds = duration_seconds(raw)
     if seconds is None:
-        yield f"destroyScheduledDuration {raw!r} is not a duration like '2592000s'"
+        yield duration_problem("destroyScheduledDuration", raw, "2592000s")
     elif seconds < min_days * DAY:
         yield f"destroyScheduledDuration is {seconds / DAY:g} days, less than {min_days:g}"
     if config["kmsRequireProtect"] and not args.opts.protect:
@@ -271,7 +274,8 @@ def disk_cmek(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         if not any(get(key, k) for k in ("kmsKeySelfLink", "rawKey", "rsaEncryptedKey",
                                          "rawKeyWo", "rsaEncryptedKeyWo")):
             yield f"{level}{how} disk uses Google-managed keys: diskEncryptionKey is not set"
-    elif args.resource_type == INSTANCE:
+    elif args.resource_type in (INSTANCE, *DERIVED_INSTANCES):
+        inherited_from_source(args, "bootDisk")
         boot = get(props, "bootDisk", default={})
         if get(boot, "source"):
             return  # an existing Disk: judged on the Disk resource itself

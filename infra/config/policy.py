@@ -22,6 +22,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
@@ -107,6 +108,9 @@ class Waiver(BaseModel):
         "stack."))
     reason: str = Field(min_length=1, description=(
         "Why the finding is accepted, with an owner or ticket; shown in every report."))
+    expires: date | None = Field(None, description=(
+        "Last day (UTC, YYYY-MM-DD) the waiver applies; after it the finding counts again and "
+        "says that its waiver expired. Omitted: the waiver never expires."))
 
     @field_validator("policy")
     @classmethod
@@ -119,6 +123,13 @@ class Waiver(BaseModel):
         if not value.strip():
             raise ValueError("a waiver needs a reason: say why the finding is acceptable")
         return value.strip()
+
+    def pack_entry(self) -> dict[str, str]:
+        """The waiver as the pack's `waivers` config property carries it."""
+        entry = {"resource": self.resource, "reason": self.reason}
+        if self.expires is not None:
+            entry["expires"] = self.expires.isoformat()
+        return entry
 
 
 _Thresholds = create_model(  # type: ignore[call-overload]
@@ -178,8 +189,7 @@ class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
                 entry["enforcementLevel"] = self.overrides[meta.name]
             for prop in meta.config:
                 entry[prop] = props[prop]
-            waivers = [{"resource": w.resource, "reason": w.reason}
-                       for w in self.waivers if w.policy == meta.name]
+            waivers = [w.pack_entry() for w in self.waivers if w.policy == meta.name]
             if waivers:
                 entry["waivers"] = waivers
             if entry:

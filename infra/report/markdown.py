@@ -17,12 +17,11 @@ from collections.abc import Iterable, Iterator
 from infra.check.results import CheckResult, Diagnostic, PolicyInfo, Violation
 from infra.report.mermaid import Diagram, component_flowchart
 from infra.report.text import (
-    NO_REASON,
     Group,
     Tally,
     group_violations,
     split_urn,
-    status,
+    suppression,
     tally,
 )
 
@@ -84,8 +83,8 @@ def _summary(result: CheckResult, t: Tally) -> str:
     head = f"### {icon} aidc policy check {word} on stack {stack}"
     violated = len({v.policy for v in result.violations})
     counts = [f"**{t.mandatory} mandatory**", f"{t.advisory} advisory", f"{t.waived} waived"]
-    if t.disabled:
-        counts.append(f"{t.disabled} disabled")
+    counts += [f"{n} {label}" for n, label in ((t.exempt, "exempt"), (t.baseline, "in baseline"),
+                                               (t.disabled, "disabled")) if n]
     counts.append(f"{len(result.violations)} violations of {violated} of "
                   f"{len(result.policies)} policies")
     counts.append(f"{len(plan.custom_resources())} resources")
@@ -118,9 +117,13 @@ def _severity_table(result: CheckResult) -> str:
 
 
 def _status_cell(v: Violation) -> str:
-    if status(v) == "waived":
-        return f"🔕 waived: {md_text(v.waiver or NO_REASON, limit=MAX_CELL)}"
-    return _STATUS.get(v.enforcement, md_text(v.enforcement))
+    quiet = suppression(v)
+    if quiet:
+        return f"🔕 {quiet[0]}: {md_text(quiet[1], limit=MAX_CELL)}"
+    cell = _STATUS.get(v.enforcement, md_text(v.enforcement))
+    if v.waiver_expired:
+        cell += f"<br>waiver expired {md_text(v.waiver_expired)}"
+    return cell
 
 
 def _resource_cell(v: Violation) -> str:
@@ -147,7 +150,7 @@ def _policy_section(group: Group, policy: PolicyInfo | None) -> _Section:
         t.add(v)
     parts = [f"{n} {name}" for n, name in
              ((t.mandatory, "mandatory"), (t.advisory, "advisory"), (t.waived, "waived"),
-              (t.disabled, "disabled")) if n]
+              (t.exempt, "exempt"), (t.baseline, "in baseline"), (t.disabled, "disabled")) if n]
     n = len(vs)
     summary = (f"<b>{html.escape(group.policy)}</b> · {html.escape(group.severity)} · "
                f"{n} violation{'s' if n != 1 else ''} ({', '.join(parts)})")
