@@ -22,6 +22,7 @@ from components.monitoring.alerts import MonitoredResources
 from components.monitoring.stack import MonitoringStack
 from components.tpu_pool import TpuNodePool, TpuPoolSpec
 from components.transfer import DatasetTransfer
+from infra.engine import provenance
 from infra.gcp import naming
 from infra.config.platform import PlatformConfig
 from policies.protocol import CLASSIFICATION_LABEL
@@ -69,6 +70,7 @@ class Platform:
         self.transfers = self._transfers(cfg, labels)
         self.monitoring = self._monitoring(cfg, labels)
         self._export()
+        self._note_config_sources()
 
     def _buckets(self, cfg: PlatformConfig, labels: dict[str, str]) -> DataBuckets | None:
         storage = cfg.storage
@@ -202,6 +204,30 @@ class Platform:
             gke_managed_dcgm=True,  # GkeCluster enables GKE's DCGM metrics component
             labels=labels,
             depends_on=self.services.enabled("monitoring.googleapis.com", "logging.googleapis.com"))
+
+    def _note_config_sources(self) -> None:
+        """The stack-file key each component was built from, so that reports point a reviewer
+        at that line (`infra.engine.provenance`); a bucket at its own purpose's key."""
+        note = provenance.config_source
+        note(self.services, "aidc:apis")
+        note(self.kms, "aidc:encryption")
+        note(self.network, "aidc:network")
+        if self.buckets is not None:
+            note(self.buckets, "aidc:storage", "buckets")
+            for purpose, bucket in self.buckets.buckets.items():
+                note(bucket, "aidc:storage", "buckets", purpose)
+        if self.filestore is not None:
+            note(self.filestore, "aidc:storage", "filestore")
+        if self.cluster is not None:
+            note(self.cluster, "aidc:cluster")
+        for name, gpu in self.gpu_pools.items():
+            note(gpu, "aidc:gpu_pools", name)
+        for name, tpu in self.tpu_pools.items():
+            note(tpu, "aidc:tpu_pools", name)
+        for job, transfer in self.transfers.items():
+            note(transfer, "aidc:transfers", job)
+        if self.monitoring is not None:
+            note(self.monitoring, "aidc:monitoring")
 
     def _export(self) -> None:
         pulumi.export("network", self.network.network_self_link)

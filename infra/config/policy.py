@@ -199,3 +199,28 @@ class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
     def to_pack_config_json(self) -> str:
         """`to_pack_config()` as the file `pulumi preview --policy-pack-config` reads."""
         return json.dumps(self.to_pack_config(), indent=2, sort_keys=True) + "\n"
+
+
+def policy_settings_of(flat: Mapping[str, Any], source: str) -> PolicySettings:
+    """The `aidc:policy` section of a flat stack config; the pack's defaults without one."""
+    raw = flat.get("aidc:policy", {})
+    if isinstance(raw, str) and raw[:1] == "{":  # Pulumi's runtime hands objects over as JSON
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            pass
+    return validate_policy_settings(raw or {}, source)
+
+
+def validate_policy_settings(raw: Any, source: str) -> PolicySettings:
+    """`raw` as PolicySettings, or an AidcError naming `source` and each problem."""
+    from pydantic import ValidationError
+
+    from infra.config.problems import format_problems, validation_problems
+    from infra.errors import AidcError
+
+    try:
+        return PolicySettings.model_validate(raw)
+    except ValidationError as exc:
+        problems = validation_problems(exc, PolicySettings, base=("policy",))
+        raise AidcError(format_problems(source, problems)) from None
