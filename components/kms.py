@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from infra.config.base import Spec
+from infra.config.base import Classification, Spec
 from infra.config.encryption import KEY_PURPOSES, EncryptionConfig, KeyPurpose
+from policies.protocol import CLASSIFICATION_LABEL
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECONDS_PER_DAY = 86400
@@ -34,7 +35,19 @@ class KmsSpec(Spec):
     location: str
     config: EncryptionConfig = Field(default_factory=EncryptionConfig)
     purposes: tuple[KeyPurpose, ...] = KEY_PURPOSES
+    classification: Classification = Field("confidential", description=(
+        "The most sensitive data the keys protect, written as each key's data-classification "
+        "label (the policy pack keys HSM and rotation rules off it). Omitted: confidential, "
+        "as the pack assumes for unlabelled data."))
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _classification_has_one_owner(cls, value: dict[str, str]) -> dict[str, str]:
+        if CLASSIFICATION_LABEL in value:
+            raise ValueError(f"labels[{CLASSIFICATION_LABEL!r}]: set `classification` instead; "
+                             "it writes that label")
+        return value
 
 
 def agent_email(purpose: str, project_number: str) -> str:
@@ -73,7 +86,8 @@ class KmsKeys(pulumi.ComponentResource):
                     algorithm="GOOGLE_SYMMETRIC_ENCRYPTION",
                     protection_level=cfg.protection_level,
                 ),
-                labels={**spec.labels, "purpose": purpose},
+                labels={**spec.labels, CLASSIFICATION_LABEL: spec.classification,
+                        "purpose": purpose},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
             )
             for purpose in spec.purposes

@@ -25,7 +25,6 @@ from components.transfer import DatasetTransfer
 from infra.engine import provenance
 from infra.gcp import naming
 from infra.config.platform import PlatformConfig
-from policies.protocol import CLASSIFICATION_LABEL
 from infra.config.storage import ACCESS_LOGS_PURPOSE
 from infra.config.transfers import topic_name
 from infra.gcp.netplan import NetworkPlan
@@ -49,7 +48,7 @@ class Platform:
             "kms",
             KmsSpec(key_ring=naming.key_ring_id(cfg.encryption.key_ring, cfg.environment),
                     location=cfg.region, config=cfg.encryption,
-                    labels={**labels, CLASSIFICATION_LABEL: cfg.highest_classification}),
+                    classification=cfg.highest_classification, labels=labels),
             project=cfg.project,
             depends_on=self.services.enabled("cloudkms.googleapis.com"),
         )

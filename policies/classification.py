@@ -38,8 +38,9 @@ D1 = PolicyMeta(
     description="Data holders carry a valid data-classification label.",
     resource_types=(BUCKET, FILESTORE, CLUSTER, CRYPTO_KEY),
     remediation="Label the resource data-classification=<public|internal|confidential|"
-                "restricted> (Cluster: resource_labels); aidc components set it from the "
-                "spec's data_classification.",
+                "restricted> (Cluster: resource_labels). aidc sets it from `classification`: "
+                "a bucket's or the Filestore share's in aidc:storage, the cluster's in "
+                "aidc:cluster, KmsSpec.classification for keys (default confidential).",
     url="https://cloud.google.com/resource-manager/docs/labels-overview",
     defaults={"labels": {}, "resourceLabels": {}},
     checkov=("CKV_GCP_21",),
