@@ -64,12 +64,13 @@ def repo_relative(path: str | Path, root: Path) -> str:
 
 def repository_root(start: Path) -> Path:
     """The nearest directory at or above `start` holding `.git` (a checkout or a worktree),
-    else the current directory: what report paths are relative to."""
+    else `start` itself (a project outside any repository): what report paths are relative
+    to."""
     here = start.resolve()
     for directory in (here, *here.parents):
         if (directory / ".git").exists():
             return directory
-    return Path.cwd().resolve()
+    return here
 
 
 @dataclass
