@@ -149,3 +149,16 @@ def test_filestore_capacity_updates_in_place(diffs: Diffs) -> None:
     assert change["replaces"] == []
     assert "~  share-instance" in text
     assert "forces replacement" not in text and "REPLACED" not in text
+
+
+def test_a_secret_stays_secret_on_both_sides() -> None:
+    """A value that is a secret on either side is shown as [secret] on both, in JSON and text."""
+    from infra.engine.diff import changed_values
+    from infra.report.plan_text import value_change_text
+
+    [change] = changed_values({"token": "[secret]"}, {"token": "s3cr3t-in-clear"})
+    assert change.as_dict() == {"path": "token", "old": "[secret]", "new": "[secret]"}
+    assert value_change_text(change) == "[secret] -> [secret]"
+    [added] = changed_values({}, {"labels": {"team": "ml"}})
+    assert added.as_dict() == {"path": "labels", "new": {"team": "ml"}}
+    assert value_change_text(added) == '(absent) -> {"team": "ml"}'
