@@ -98,6 +98,7 @@ C3 = PolicyMeta(
     defaults={"metadata.block-project-ssh-keys": False},
     cis=(Cis("GCP", "2.0", "4.3"),),
     checkov=("CKV_GCP_32",),
+    divergence='As CKV_GCP_32, whose fixtures leave an instance from a template without the key UNKNOWN: aidc judges the key where it is set and leaves an inherited one to the template (not applicable), and judges regional templates and instances from machine images too.',
 )
 
 
@@ -146,6 +147,7 @@ C5 = PolicyMeta(
               "serviceAccount.email": "the default compute service account"},
     cis=(Cis("GCP", "2.0", "4.1"), Cis("GCP", "2.0", "4.2")),
     checkov=("CKV_GCP_30", "CKV_GCP_31"),
+    divergence='Narrower than CKV_GCP_30, which fails a VM with no service_account block: the API then attaches no account at all (only gcloud defaults to the default SA), so aidc passes it. Judges templates and instances from templates too.',
 )
 
 

@@ -88,6 +88,7 @@ D2 = PolicyMeta(
     checkov=("CKV_GCP_37", "CKV_GCP_38"),
     policy_library=("gcp_storage_cmek_encryption_v1",),
     config={**CMEK_MIN, **UNLABELLED},
+    divergence='CKV_GCP_37/38 are the nearest Checkov checks but inspect customer-supplied keys on VM disks; aidc requires a customer-managed key on buckets, Filestore and cluster secrets by data classification (no Checkov check covers those).',
 )
 
 
@@ -122,6 +123,7 @@ E2 = PolicyMeta(
     checkov=("CKV_GCP_43",),
     policy_library=("gcp_cmek_rotation_v1",),
     config={**MAX_ROTATION},
+    divergence='Stricter than CKV_GCP_43, which only needs rotation_period at most 90 days: the maximum is configurable, and a period that does not parse as seconds (NaN, negative, another unit) fails with a message instead of passing.',
 )
 
 

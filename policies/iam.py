@@ -8,7 +8,7 @@ Each policy's `PolicyMeta` record stands above its rule; `RULES` lists both, in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._util import (
@@ -104,14 +104,22 @@ I2 = PolicyMeta(
 )
 
 
-def no_primitive_roles_for_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
-    """I2: a service account with owner/editor turns one leaked token into the whole project."""
-    banned = _BASIC_ROLES + (("roles/viewer",) if config["primitiveRolesIncludeViewer"] else ())
+def _basic_role_grants(args: Any, banned: Iterable[str], *,
+                       service_accounts: bool) -> Iterator[str]:
+    """Grants of a `banned` role to service accounts (or, `service_accounts=False`, to every
+    other member); a policyData that does not parse fails closed."""
+    banned = frozenset(banned)
     for role, member in iam_grants(args.props):
         if member == "<invalid policyData>":
             yield "policyData is not valid JSON, so its bindings cannot be verified"
-        elif role in banned and member_parts(member)[0] == "serviceAccount":
+        elif role in banned and (member_parts(member)[0] == "serviceAccount") == service_accounts:
             yield f"grants basic role {role} to {member}"
+
+
+def no_primitive_roles_for_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I2: a service account with owner/editor turns one leaked token into the whole project."""
+    banned = _BASIC_ROLES + (("roles/viewer",) if config["primitiveRolesIncludeViewer"] else ())
+    yield from _basic_role_grants(args, banned, service_accounts=True)
 
 
 I11 = PolicyMeta(
@@ -134,11 +142,7 @@ I11 = PolicyMeta(
 
 def no_basic_roles(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I11: basic roles predate IAM and grant thousands of permissions across every service."""
-    for role, member in iam_grants(args.props):
-        if member == "<invalid policyData>":
-            yield "policyData is not valid JSON, so its bindings cannot be verified"
-        elif role in _ALL_BASIC_ROLES and member_parts(member)[0] != "serviceAccount":
-            yield f"grants basic role {role} to {member}"
+    yield from _basic_role_grants(args, _ALL_BASIC_ROLES, service_accounts=False)
 
 
 I3 = PolicyMeta(

@@ -131,6 +131,20 @@ POD_PATH = {  # where each workload kind keeps its pod spec
     CRON_JOB: ("spec", "jobTemplate", "spec", "template", "spec"), POD: ("spec",),
 }
 
+_TEMPLATE: dict[str, Any] = {
+    "namePrefix": "gpu-worker-", "machineType": "a2-highgpu-1g",
+    "disks": [{"sourceImage": "projects/cos-cloud/global/images/family/cos-stable",
+               "boot": True, "autoDelete": True,
+               "diskEncryptionKey": {"kmsKeySelfLink": _CMEK + "disks"}}],
+    "networkInterfaces": [{"subnetwork": "aidc-dev-gpu"}],
+    "shieldedInstanceConfig": {"enableSecureBoot": True},
+    "metadata": {"block-project-ssh-keys": "true"},
+    "serviceAccount": {"email": "gpu-worker@aidc-dev.iam.gserviceaccount.com",
+                       "scopes": ["cloud-platform"]},
+    "labels": {"data-classification": "confidential"},
+}
+
+
 GOLDEN: dict[str, dict[str, Any]] = {
     BUCKET: {
         "name": "aidc-dev-training-data", "project": "aidc-dev", "location": "EUROPE-WEST4",
@@ -266,30 +280,8 @@ GOLDEN: dict[str, dict[str, Any]] = {
                            "scopes": ["cloud-platform"]},
         "canIpForward": False, "labels": {"data-classification": "confidential"},
     },
-    INSTANCE_TEMPLATE: {
-        "namePrefix": "gpu-worker-", "machineType": "a2-highgpu-1g",
-        "disks": [{"sourceImage": "projects/cos-cloud/global/images/family/cos-stable",
-                   "boot": True, "autoDelete": True,
-                   "diskEncryptionKey": {"kmsKeySelfLink": _CMEK + "disks"}}],
-        "networkInterfaces": [{"subnetwork": "aidc-dev-gpu"}],
-        "shieldedInstanceConfig": {"enableSecureBoot": True},
-        "metadata": {"block-project-ssh-keys": "true"},
-        "serviceAccount": {"email": "gpu-worker@aidc-dev.iam.gserviceaccount.com",
-                           "scopes": ["cloud-platform"]},
-        "labels": {"data-classification": "confidential"},
-    },
-    REGION_INSTANCE_TEMPLATE: {
-        "namePrefix": "gpu-worker-", "region": "europe-west4", "machineType": "a2-highgpu-1g",
-        "disks": [{"sourceImage": "projects/cos-cloud/global/images/family/cos-stable",
-                   "boot": True, "autoDelete": True,
-                   "diskEncryptionKey": {"kmsKeySelfLink": _CMEK + "disks"}}],
-        "networkInterfaces": [{"subnetwork": "aidc-dev-gpu"}],
-        "shieldedInstanceConfig": {"enableSecureBoot": True},
-        "metadata": {"block-project-ssh-keys": "true"},
-        "serviceAccount": {"email": "gpu-worker@aidc-dev.iam.gserviceaccount.com",
-                           "scopes": ["cloud-platform"]},
-        "labels": {"data-classification": "confidential"},
-    },
+    INSTANCE_TEMPLATE: _TEMPLATE,
+    REGION_INSTANCE_TEMPLATE: {**_TEMPLATE, "region": "europe-west4"},
     # Instances from a template / machine image: the golden ones override what C1-C5, P6, N12
     # and E7 read (a case that deletes an override leaves it to the source).
     INSTANCE_FROM_TEMPLATE: {

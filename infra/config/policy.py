@@ -203,13 +203,10 @@ class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
 
 def policy_settings_of(flat: Mapping[str, Any], source: str) -> PolicySettings:
     """The `aidc:policy` section of a flat stack config; the pack's defaults without one."""
-    raw = flat.get("aidc:policy", {})
-    if isinstance(raw, str) and raw[:1] == "{":  # Pulumi's runtime hands objects over as JSON
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            pass
-    return validate_policy_settings(raw or {}, source)
+    from infra.config.load import decode_config_value  # load -> platform -> this module
+
+    return validate_policy_settings(decode_config_value(flat.get("aidc:policy", {})) or {},
+                                    source)
 
 
 def validate_policy_settings(raw: Any, source: str) -> PolicySettings:
