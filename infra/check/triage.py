@@ -1,7 +1,8 @@
-"""What a reviewer decides about a check's findings from the command line, for any finding
-in a CheckResult (the pack's, or another check's): which policies to judge at all
-(`--skip-policy`, `--only-policy`), and which findings are already known and accepted
-(`--baseline`, a JSON report of an earlier run: only new findings can fail the gate)."""
+"""What a reviewer decides about a check's findings, for any finding in a CheckResult (the
+pack's, or another check's merged into it): the stack's waivers and their expiry
+(`apply_stack_waivers`), which policies to judge at all (`--skip-policy`, `--only-policy`), and
+which findings are already known and accepted (`--baseline`, a JSON report of an earlier run:
+only new findings can fail the gate)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from infra.check.protocol import apply_waivers
 from infra.check.results import CheckResult
 from infra.engine.diff import resource_key
 from infra.errors import AidcError
 from infra.files import MAX_PLAN_FILE_BYTES, parse_json, read_text
+
+if TYPE_CHECKING:
+    from infra.config.policy import PolicySettings
 
 
 def check_policy_names(names: Iterable[str], known: Sequence[str], option: str) -> None:
@@ -79,3 +85,14 @@ def apply_baseline(result: CheckResult, baseline: Baseline | None) -> CheckResul
               if (v.policy, resource_key(v.urn, baseline.stack != stack) if v.urn else "") in keyed
               else v for v in result.violations]
     return replace(result, violations=marked)
+
+
+def apply_stack_waivers(result: CheckResult, settings: PolicySettings | None) -> CheckResult:
+    """The stack's waivers, with their expiry, on every finding not yet waived or exempt: the
+    pack waives its own, and a finding another check merged into the result gets the same."""
+    if settings is None or not settings.waivers:
+        return result
+    table: dict[str, list[dict[str, str]]] = {}
+    for waiver in settings.waivers:
+        table.setdefault(waiver.policy, []).append(waiver.pack_entry())
+    return replace(result, violations=apply_waivers(result.violations, table))

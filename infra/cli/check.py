@@ -42,7 +42,13 @@ def check(
     Exit 0: no mandatory violation; 1: at least one; 2: bad input or a pack that fails to start."""
     from infra.check.pack import DEFAULT_PACK_DIR
     from infra.check.run import plan_policy_settings, policy_settings, run_check
-    from infra.check.triage import apply_baseline, check_policy_names, load_baseline, select_policies
+    from infra.check.triage import (
+        apply_baseline,
+        apply_stack_waivers,
+        check_policy_names,
+        load_baseline,
+        select_policies,
+    )
     from infra.config.load import STACKS_DIR
     from infra.engine.plan import Plan, repo_relative, repository_root
     from infra.plan import find_project, resolve_stack
@@ -79,10 +85,12 @@ def check(
     else:
         name, stack_file = resolve_stack(stack, stack_file, program_dir)
         project = find_project(program).name if program is not None else find_project().name
+        settings = policy_settings(stack_file)
         result = run_check(lambda submit: plan_of(name, stack_file, program, on_resource=submit,
                                                    timeout=timeout),
-                           project=project, stack=name, settings=policy_settings(stack_file),
+                           project=project, stack=name, settings=settings,
                            pack_dir=policy_pack)
+    result = apply_stack_waivers(result, settings)
     result = apply_baseline(select_policies(result, skip=skip, only=only), known)
     write_or_print(_render(render, result, fmt, base_plan), output, inputs=inputs)
     if not is_stdout(output) and fmt != "text":
