@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from components.services import ServiceAgentRef, agent_ref
-from infra.config.base import Spec
+from infra.config.base import Classification, Spec
 from infra.config.encryption import KEY_PURPOSES, EncryptionConfig, KeyPurpose
 from infra.gcp.labels import PURPOSE_LABEL
+from policies.protocol import CLASSIFICATION_LABEL
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECONDS_PER_DAY = 86400
@@ -38,7 +39,19 @@ class KmsSpec(Spec):
     location: str
     config: EncryptionConfig = Field(default_factory=EncryptionConfig)
     purposes: tuple[KeyPurpose, ...] = KEY_PURPOSES
+    classification: Classification = Field("confidential", description=(
+        "The most sensitive data the keys protect, written as each key's data-classification "
+        "label (the policy pack keys HSM and rotation rules off it). Omitted: confidential, "
+        "as the pack assumes for unlabelled data."))
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _classification_has_one_owner(cls, value: dict[str, str]) -> dict[str, str]:
+        if CLASSIFICATION_LABEL in value:
+            raise ValueError(f"labels[{CLASSIFICATION_LABEL!r}]: set `classification` instead; "
+                             "it writes that label")
+        return value
 
 
 class KmsKeys(pulumi.ComponentResource):
@@ -77,7 +90,8 @@ class KmsKeys(pulumi.ComponentResource):
                     algorithm="GOOGLE_SYMMETRIC_ENCRYPTION",
                     protection_level=cfg.protection_level,
                 ),
-                labels={**spec.labels, PURPOSE_LABEL: purpose},
+                labels={**spec.labels, CLASSIFICATION_LABEL: spec.classification,
+                        PURPOSE_LABEL: purpose},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
             )
             for purpose in spec.purposes

@@ -122,13 +122,24 @@ MAX_YAML_NODES = 100_000  # after alias expansion; a stack file has a few hundre
 MAX_YAML_ALIASES = 100
 
 
+KeyPath = tuple[Any, ...]
+
+
 def load_yaml(text: str, where: str) -> Any:
     """YAML as PyYAML's safe loader reads it, except that a key given twice, nesting deeper than
     MAX_DEPTH, and aliases that expand to more than MAX_YAML_NODES nodes (a "billion laughs"
     bomb of a few hundred bytes) are errors naming `where` and the line."""
+    return load_yaml_with_lines(text, where, lines=None)
+
+
+def load_yaml_with_lines(text: str, where: str, lines: dict[KeyPath, int] | None) -> Any:
+    """`load_yaml`, also filling `lines` (when given) with the 1-based line of every mapping
+    key and sequence item by its path from the document root: ("config", "aidc:gpu_pools",
+    "h100-mega") -> 52, ("config", "aidc:zones", 0) -> 5. The walk stays within the same
+    bounds (each node once per path, at most MAX_YAML_NODES paths after alias expansion)."""
     loader = None
     try:
-        loader = _BoundedLoader(text, where)
+        loader = _BoundedLoader(text, where, lines)
         return loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -141,11 +152,12 @@ def load_yaml(text: str, where: str) -> Any:
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    def __init__(self, text: str, where: str) -> None:
+    def __init__(self, text: str, where: str, lines: dict[KeyPath, int] | None = None) -> None:
         super().__init__(text)
         self._where = where
         self._depth = 0
         self._aliases = 0
+        self._lines = lines
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -166,6 +178,8 @@ class _BoundedLoader(yaml.SafeLoader):
     def compose_document(self) -> Any:
         node = super().compose_document()
         _expanded_size(node, self._where, {}, set())
+        if self._lines is not None:
+            _key_lines(node, (), self._lines)
         return node
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -211,6 +225,25 @@ def _expanded_size(node: Any, where: str, sizes: dict[int, int], path: set[int])
                         f"(line {node.start_mark.line + 1}); write the values out instead")
     sizes[key] = size
     return size
+
+
+def _key_lines(node: Any, path: KeyPath, out: dict[KeyPath, int]) -> None:
+    """Line of each key and item under `node` (scalar keys only; the first wins)."""
+    stack = [(node, path)]
+    while stack:
+        current, at = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                child = (*at, key_node.value)
+                out.setdefault(child, key_node.start_mark.line + 1)
+                stack.append((value_node, child))
+        elif isinstance(current, yaml.SequenceNode):
+            for i, item in enumerate(current.value):
+                child = (*at, i)
+                out.setdefault(child, item.start_mark.line + 1)
+                stack.append((item, child))
 
 
 def parse_json(text: str, where: str) -> Any:

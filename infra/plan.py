@@ -4,25 +4,88 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from infra.config.load import STACKS_DIR, config_from_flat, read_stack_file, stack_file
-from infra.engine.plan import Plan, PlanResource
+from infra.config.policy import policy_settings_of
+from infra.engine.plan import (
+    Plan,
+    PlanResource,
+    SourceLocation,
+    repo_relative,
+    repository_root,
+)
 from infra.errors import AidcError
+from infra.files import MAX_STACK_FILE_BYTES, KeyPath, load_yaml, read_text
 from infra.engine.isolate import run_isolated, timeout_seconds
 from infra.engine.runner import program_from_dir, run_program
 
 PROJECT_FILE = STACKS_DIR.parent / "Pulumi.yaml"
+PROJECT_FILE_NAMES = ("Pulumi.yaml", "Pulumi.yml")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Pulumi project as its `Pulumi.yaml` declares it: the name (also the namespace of its
+    config keys and the project part of every URN), the program directory (`main`) and where
+    its stack files live (`stackConfigDir`)."""
+
+    name: str
+    file: Path
+    program_dir: Path
+    stack_dir: Path
+
+
+def _read_project(path: Path) -> Project:
+    doc = load_yaml(read_text(path, "Pulumi project file", max_bytes=MAX_STACK_FILE_BYTES),
+                    str(path))
+    name = doc.get("name") if isinstance(doc, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise AidcError(f"{path}: a Pulumi project file needs a `name:`")
+    root = path.parent.resolve()
+
+    def directory(key: str) -> Path:
+        value = doc.get(key)
+        if value is None:
+            return root
+        if not isinstance(value, str):
+            raise AidcError(f"{path}: `{key}:` is a directory path, got {value!r}")
+        return (root / value).resolve()
+
+    return Project(name=name.strip(), file=path, program_dir=directory("main"),
+                   stack_dir=directory("stackConfigDir"))
+
+
+def find_project(program: Path | None = None) -> Project:
+    """The project of a program directory: the `Pulumi.yaml` in it, or the nearest above it
+    whose `main:` is that directory (as the repository's own `Pulumi.yaml` names `stacks/`).
+    None: aidc's own project."""
+    if program is None:
+        return _read_project(PROJECT_FILE)
+    here = program.resolve()
+    for name in PROJECT_FILE_NAMES:
+        if (here / name).is_file():
+            return _read_project(here / name)
+    for parent in here.parents:
+        for name in PROJECT_FILE_NAMES:
+            if (parent / name).is_file():
+                project = _read_project(parent / name)
+                if project.program_dir == here:
+                    return project
+    raise AidcError(f"--program {program}: no Pulumi.yaml there (or above it with `main:` "
+                    "naming it); a Pulumi project names itself in Pulumi.yaml (`name: "
+                    "my-project`, `runtime: python`), which also sets its config namespace")
 
 
 def project_name() -> str:
-    """The Pulumi project name; it is also the config namespace of the project's own keys."""
+    """The name of aidc's own Pulumi project; it is also the config namespace of its keys."""
     try:
-        return str(yaml.safe_load(PROJECT_FILE.read_text())["name"])
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return find_project().name
+    except AidcError:
         return "aidc"
 
 
@@ -35,42 +98,94 @@ def stack_name_of(path: Path) -> str:
 
 def resolve_stack(stack: str | None, stack_file_path: Path | None,
                   program_dir: Path = STACKS_DIR) -> tuple[str, Path]:
-    """A stack name or an explicit file, as the CLI takes them."""
+    """A stack name or an explicit file, as the CLI takes them; a name is looked up where the
+    program's project keeps its stack files."""
     if stack_file_path is not None:
         return (stack or stack_name_of(stack_file_path)), stack_file_path
     if not stack:
         raise AidcError("give a STACK name (e.g. dev) or --stack-file PATH")
-    return stack, stack_file(stack, program_dir)
+    if program_dir.resolve() == STACKS_DIR.resolve():
+        return stack, stack_file(stack, program_dir)
+    return stack, stack_file(stack, find_project(program_dir).stack_dir)
+
+
+def project_config(flat: dict[str, Any], project: str) -> dict[str, Any]:
+    """Keys without a namespace belong to the project, as Pulumi reads a stack file."""
+    return {(key if ":" in key else f"{project}:{key}"): value for key, value in flat.items()}
 
 
 def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR,
                on_resource: Callable[[PlanResource], None] | None = None,
                timeout: float | None = None) -> Plan:
     """Plan aidc's own program (config validated first, so a config error never produces half
-    a plan) or any other Pulumi Python program directory with its stack file's config;
-    `on_resource` sees each resource as it is registered.
+    a plan) or any other Pulumi Python program directory, as its own project (name and config
+    namespace from its Pulumi.yaml), with its stack file's config; `on_resource` sees each
+    resource as it is registered.
+
+    The plan records where each resource comes from (the stack file's line for the config key
+    that built it, the program's line that registered it, relative to the repository root) and
+    the stack's policy settings, so `aidc check --plan` judges it as `aidc check STACK` would.
 
     The program runs isolated (infra.engine.isolate): one that exits, crashes, is killed or
     outlives `timeout` seconds yields no plan but a ProgramFailed naming what happened."""
     from infra.report.capacity import capacity_report
 
+    ours = program_dir.resolve() == STACKS_DIR.resolve()
+    project = find_project(None if ours else program_dir)
+    if not ours:
+        program_dir = project.program_dir
     if not (program_dir / "__main__.py").is_file():
         raise AidcError(f"--program {program_dir}: no __main__.py there; a Pulumi Python program "
                         "directory is needed")
-    flat, secret_keys = read_stack_file(path)
-    ours = program_dir.resolve() == STACKS_DIR.resolve()
+    lines: dict[KeyPath, int] = {}
+    flat, secret_keys = read_stack_file(path, lines=lines)
+    flat = project_config(flat, project.name)
     cfg = config_from_flat(flat, source=str(path)) if ours else None
-    project = project_name()
+    settings = policy_settings_of(flat, str(path))
     limit = timeout_seconds(timeout)
     plan = run_isolated(
-        lambda send: run_program(program_from_dir(program_dir), project=project, stack=stack,
-                                 config=flat, secret_keys=secret_keys,
-                                 on_resource=send if on_resource is not None else None),
+        lambda send: run_program(program_from_dir(program_dir), project=project.name,
+                                 stack=stack, config=flat, secret_keys=secret_keys,
+                                 on_resource=send if on_resource is not None else None,
+                                 # aidc's own: the component line that registered it
+                                 program_dir=None if ours else program_dir),
         timeout=limit, on_item=on_resource,
         describe=lambda exc: describe_failure(exc, program_dir))
+    root = repository_root(program_dir)
+    stack_file_rel = repo_relative(path, root)
+    locate_sources(plan, root, stack_file_rel, lines)
+    plan.extras["stackFile"] = stack_file_rel
+    plan.extras["policy"] = {"settings": settings.model_dump(mode="json", exclude_defaults=True)}
     if cfg is not None:
         plan.extras["capacity"] = capacity_report(cfg)
     return plan
+
+
+def locate_sources(plan: Plan, root: Path, stack_file_rel: str,
+                   lines: dict[KeyPath, int]) -> None:
+    """Program locations relative to `root` (dropped when outside it: the SDK's or a library's
+    own files are no place a reviewer can act on), and each noted config key's line in the
+    stack file (the longest prefix of the key that the file spells out)."""
+    root = root.resolve()
+    for r in plan.resources:
+        if r.source is not None:
+            rel = repo_relative(r.source.file, root)
+            outside = rel.startswith("/") or {"site-packages", "dist-packages"} & set(
+                rel.split("/"))
+            r.source = None if outside else replace(r.source, file=rel)
+        if r.config_key:
+            key = r.config_key
+            for n in range(len(key), 0, -1):
+                line = lines.get(("config", *key[:n]))
+                if line is not None:
+                    r.config_source = SourceLocation(stack_file_rel, line, config_key_text(key))
+                    break
+
+
+def config_key_text(key: tuple[str | int, ...]) -> str:
+    """("aidc:gpu_pools", "h100-mega") -> aidc:gpu_pools.h100-mega; list items as [i]."""
+    head, *rest = key
+    return str(head) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
 
 
 def describe_failure(exc: BaseException, program_dir: Path) -> str:

@@ -23,9 +23,9 @@ from components.monitoring.alerts import MonitoredResources
 from components.monitoring.stack import MonitoringStack
 from components.tpu_pool import TpuNodePool, TpuPoolSpec
 from components.transfer import TRANSFER_AGENT_LOOKUP, DatasetTransfer
+from infra.engine import provenance
 from infra.gcp import naming
 from infra.config.platform import PlatformConfig
-from policies.protocol import CLASSIFICATION_LABEL
 from infra.config.storage import ACCESS_LOGS_PURPOSE
 from infra.config.transfers import topic_name
 from infra.gcp.netplan import NetworkPlan
@@ -52,7 +52,7 @@ class Platform:
             "kms",
             KmsSpec(key_ring=naming.key_ring_id(cfg.encryption.key_ring, cfg.environment),
                     location=cfg.region, config=cfg.encryption,
-                    labels={**labels, CLASSIFICATION_LABEL: cfg.highest_classification}),
+                    classification=cfg.highest_classification, labels=labels),
             project=cfg.project,
             agents={p: self.services.agent(api) for p, api in PURPOSE_APIS.items()},
             opts=self.ordered,
@@ -75,6 +75,7 @@ class Platform:
         self.transfers = self._transfers(cfg, labels)
         self.monitoring = self._monitoring(cfg, labels)
         self._export()
+        self._note_config_sources()
 
     def _buckets(self, cfg: PlatformConfig, labels: dict[str, str]) -> DataBuckets | None:
         storage = cfg.storage
@@ -236,6 +237,30 @@ class Platform:
             gke_managed_dcgm=cfg.gke_managed_dcgm,  # what GkeCluster was told to enable
             labels=labels,
             opts=self.ordered)
+
+    def _note_config_sources(self) -> None:
+        """The stack-file key each component was built from, so that reports point a reviewer
+        at that line (`infra.engine.provenance`); a bucket at its own purpose's key."""
+        note = provenance.config_source
+        note(self.services, "aidc:apis")
+        note(self.kms, "aidc:encryption")
+        note(self.network, "aidc:network")
+        if self.buckets is not None:
+            note(self.buckets, "aidc:storage", "buckets")
+            for purpose, bucket in self.buckets.buckets.items():
+                note(bucket, "aidc:storage", "buckets", purpose)
+        if self.filestore is not None:
+            note(self.filestore, "aidc:storage", "filestore")
+        if self.cluster is not None:
+            note(self.cluster, "aidc:cluster")
+        for name, gpu in self.gpu_pools.items():
+            note(gpu, "aidc:gpu_pools", name)
+        for name, tpu in self.tpu_pools.items():
+            note(tpu, "aidc:tpu_pools", name)
+        for job, transfer in self.transfers.items():
+            note(transfer, "aidc:transfers", job)
+        if self.monitoring is not None:
+            note(self.monitoring, "aidc:monitoring")
 
     def _export(self) -> None:
         pulumi.export("network", self.network.network_self_link)

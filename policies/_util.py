@@ -10,11 +10,12 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .protocol import CLASSIFICATION_LABEL, CLASSIFICATIONS
+from .protocol import CLASSIFICATION_LABEL, CLASSIFICATIONS, DERIVED_INSTANCES
 from .record import UNLABELLED
 
 # Subnet purposes that hold no VMs (proxies, PSC, NAT): no VM traffic to log or route.
@@ -127,10 +128,18 @@ def parse_network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | 
 
 
 def is_world(cidr: Any) -> bool:
-    """0.0.0.0/0, ::/0 or any other zero-length prefix: the whole internet."""
+    """The whole internet, in every spelling the provider accepts: a zero-length prefix
+    (`0.0.0.0/0`, `::/0`, `::0/0`) or the unspecified address alone (`0.0.0.0`, `::`, `::0`),
+    which Compute Engine reads as "anywhere" too."""
     if not isinstance(cidr, str):
         return False
-    net = parse_network(cidr)
+    text = cidr.strip()
+    if "/" not in text:
+        try:
+            return ipaddress.ip_address(text).is_unspecified
+        except ValueError:
+            return False
+    net = parse_network(text)
     return net is not None and net.prefixlen == 0
 
 
@@ -222,6 +231,18 @@ def firewall_scope_reason(props: Any, defaults: Mapping[str, Any]) -> str | None
     return None
 
 
+# --- virtual machines -------------------------------------------------------------------------
+
+def inherited_from_source(args: Any, *path: str) -> None:
+    """For a VM created from a template or machine image (`DERIVED_INSTANCES`) that leaves
+    `path` unset: not applicable, the value comes from its source, which the same policy
+    judges where it is declared. Returns for any other VM, or when the value is set here."""
+    if args.resource_type in DERIVED_INSTANCES and get(args.props, *path) is None:
+        source = get(args.props, "sourceInstanceTemplate") or get(args.props, "sourceMachineImage")
+        args.not_applicable(f"{'.'.join(path)} is inherited from {source or 'its source'}, "
+                            "which is judged where it is declared")
+
+
 # --- Kubernetes pod specs ----------------------------------------------------------------------
 
 def pod_spec(resource_type: str, props: Any) -> Any:
@@ -280,13 +301,24 @@ def is_public_member(member: str) -> bool:
 
 
 def member_parts(member: str) -> tuple[str, str]:
-    """'user:a@x.com' → ('user', 'a@x.com'); 'allUsers' → ('allUsers', '')."""
+    """'user:a@x.com' → ('user', 'a@x.com'); 'allUsers' → ('allUsers', '').
+
+    A `user:` member whose e-mail is a service account's (`...gserviceaccount.com`; IAM accepts
+    it) is what it names: ('serviceAccount', email), so no rule about service accounts can be
+    sidestepped by spelling the member as a user."""
     kind, sep, value = member.partition(":")
     if not sep:
         return member, ""
     if kind in ("principal", "principalSet"):  # principal://..., keep the whole URI
         return kind, member
+    if kind == "user" and is_service_account_email(value):
+        return "serviceAccount", value
     return kind, value
+
+
+def is_service_account_email(email: str) -> bool:
+    """Any Google service account: user-managed, default compute, or a service agent."""
+    return email.strip().lower().endswith(".gserviceaccount.com")
 
 
 def member_domain(member: str) -> str | None:
@@ -314,11 +346,12 @@ def is_workload_identity_member(member: str) -> bool:
 
 
 def is_default_compute_sa(email: Any) -> bool:
-    """'default' or <project-number>-compute@developer.gserviceaccount.com."""
+    """'default' or <project-number>-compute@developer.gserviceaccount.com (also as an IAM
+    member, `serviceAccount:` or `user:`)."""
     if not isinstance(email, str):
         return False
     text = email.strip().lower()
-    if text.startswith("serviceaccount:"):
+    if text.startswith(("serviceaccount:", "user:")):
         text = text.split(":", 1)[1]
     return text == "default" or text.endswith("-compute@developer.gserviceaccount.com")
 
@@ -359,19 +392,28 @@ def default_sa_findings(resource_type: str, props: Any) -> Iterator[str]:
 
 # --- durations ---------------------------------------------------------------------------------
 
+_DURATION = re.compile(r"^(?P<seconds>\d{1,12}(\.\d{1,9})?)s?$")
+
+
 def duration_seconds(value: Any) -> float | None:
-    """'7776000s' / '7776000.5s' / 7776000 → seconds; None when it does not parse."""
+    """A provider duration in seconds: '7776000s' / '7776000.5s' (protobuf Duration), '2592000'
+    (a bucket's retentionPeriod) or a number; None when it does not parse as one, including
+    negative, NaN and infinite values and other units ('90d'), so a rule can say so rather
+    than let an unreadable value pass."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return float(value) if math.isfinite(value) and value >= 0 else None
     if isinstance(value, str):
-        text = value.strip().lower().removesuffix("s")
-        try:
-            return float(text)
-        except ValueError:
-            return None
+        match = _DURATION.match(value.strip())
+        return float(match["seconds"]) if match else None
     return None
+
+
+def duration_problem(path: str, value: Any, example: str) -> str:
+    """The message for a duration that does not parse."""
+    return (f"{path} {value!r} is not a duration in seconds like {example!r}, so it cannot be "
+            "verified")
 
 
 DAY = 86400.0

@@ -15,6 +15,7 @@ from ._util import (
     classification,
     classification_label,
     default_sa_findings,
+    duration_problem,
     duration_seconds,
     get,
     is_true,
@@ -37,8 +38,9 @@ D1 = PolicyMeta(
     description="Data holders carry a valid data-classification label.",
     resource_types=(BUCKET, FILESTORE, CLUSTER, CRYPTO_KEY),
     remediation="Label the resource data-classification=<public|internal|confidential|"
-                "restricted> (Cluster: resource_labels); aidc components set it from the "
-                "spec's data_classification.",
+                "restricted> (Cluster: resource_labels). aidc sets it from `classification`: "
+                "a bucket's or the Filestore share's in aidc:storage, the cluster's in "
+                "aidc:cluster, KmsSpec.classification for keys (default confidential).",
     url="https://cloud.google.com/resource-manager/docs/labels-overview",
     defaults={"labels": {}, "resourceLabels": {}},
     checkov=("CKV_GCP_21",),
@@ -84,12 +86,19 @@ def restricted_versioning_or_retention(args: Any, config: Mapping[str, Any]) -> 
     if is_true(get(args.props, "versioning", "enabled", default=D3.default("versioning.enabled"))):
         return
     min_seconds = float(config["restrictedMinRetentionDays"]) * DAY
-    retention = duration_seconds(get(args.props, "retentionPolicy", "retentionPeriod"))
+    raw_retention = get(args.props, "retentionPolicy", "retentionPeriod")
+    retention = duration_seconds(raw_retention)
     if retention is not None and retention >= min_seconds:
         return
-    soft = duration_seconds(get(args.props, "softDeletePolicy", "retentionDurationSeconds",
-                                default=D3.default("softDeletePolicy.retentionDurationSeconds")))
+    raw_soft = get(args.props, "softDeletePolicy", "retentionDurationSeconds",
+                   default=D3.default("softDeletePolicy.retentionDurationSeconds"))
+    soft = duration_seconds(raw_soft)
     if soft is not None and soft >= min_seconds:
+        return
+    if raw_retention is not None and retention is None:
+        yield duration_problem("retentionPolicy.retentionPeriod", raw_retention, "2592000")
+    if soft is None:
+        yield duration_problem("softDeletePolicy.retentionDurationSeconds", raw_soft, "2592000")
         return
     yield (f"restricted bucket has versioning off and no retention or soft-delete period of at "
            f"least {min_seconds / DAY:g} days (soft delete: {(soft or 0) / DAY:g} days)")
@@ -169,10 +178,14 @@ def restricted_bucket_key_rotation(args: Any, config: Mapping[str, Any]) -> Iter
                    "rotation cannot be verified"), bucket.urn
             continue
         for key in found:
-            period = duration_seconds(get(key.props, "rotationPeriod"))
-            if period is None:
+            raw = get(key.props, "rotationPeriod")
+            period = duration_seconds(raw)
+            if raw is None:
                 yield (f"restricted bucket's key {key.name!r} has no rotationPeriod (it never "
                        "rotates)"), bucket.urn
+            elif period is None:
+                yield (f"restricted bucket's key {key.name!r}: "
+                       + duration_problem("rotationPeriod", raw, "7776000s")), bucket.urn
             elif period > max_seconds:
                 yield (f"restricted bucket's key {key.name!r} rotates every {period / DAY:g} days, "
                        f"more than {max_seconds / DAY:g}"), bucket.urn

@@ -1,8 +1,10 @@
 """Compute Engine VM hardening: Shielded VM, OS Login, no project-wide SSH keys, no serial port,
 no default service account.
 
-Each rule is `rule(args, config) -> Iterator[message]`. VM types are Instance, InstanceTemplate
-and RegionInstanceTemplate; the OS Login and serial-port rules also read project metadata.
+Each rule is `rule(args, config) -> Iterator[message]`. VM types are every type that creates or
+templates a VM (`VM_TYPES`): Instance, InstanceTemplate, RegionInstanceTemplate, and instances
+from a template or a machine image, which inherit what they leave unset (judged on the template,
+where it is in the stack); the OS Login and serial-port rules also read project metadata.
 Each policy's `PolicyMeta` record stands above its rule; `RULES` lists both, in roster order.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._util import get, is_default_compute_sa, is_false, is_true
+from ._util import get, inherited_from_source, is_default_compute_sa, is_false, is_true
 from .protocol import PROJECT_METADATA, PROJECT_METADATA_ITEM, VM_TYPES
 from .record import Cis, PolicyMeta, Rule
 
@@ -37,6 +39,7 @@ C1 = PolicyMeta(
 
 def instance_shielded_vm(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """C1: Secure Boot, vTPM and integrity monitoring detect boot-level tampering (CIS 4.8)."""
+    inherited_from_source(args, "shieldedInstanceConfig")
     shielded = get(args.props, "shieldedInstanceConfig", default={})
     if not is_true(get(shielded, "enableSecureBoot",
                        default=C1.default("shieldedInstanceConfig.enableSecureBoot"))):
@@ -95,11 +98,13 @@ C3 = PolicyMeta(
     defaults={"metadata.block-project-ssh-keys": False},
     cis=(Cis("GCP", "2.0", "4.3"),),
     checkov=("CKV_GCP_32",),
+    divergence='As CKV_GCP_32, whose fixtures leave an instance from a template without the key UNKNOWN: aidc judges the key where it is set and leaves an inherited one to the template (not applicable), and judges regional templates and instances from machine images too.',
 )
 
 
 def instance_block_project_ssh_keys(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """C3: project-wide SSH keys open every VM to every key holder (CIS 4.3)."""
+    inherited_from_source(args, "metadata", _BLOCK_KEYS)
     value = get(args.props, "metadata", _BLOCK_KEYS,
                 default=C3.default(f"metadata.{_BLOCK_KEYS}"))
     if not is_true(value):
@@ -142,6 +147,7 @@ C5 = PolicyMeta(
               "serviceAccount.email": "the default compute service account"},
     cis=(Cis("GCP", "2.0", "4.1"), Cis("GCP", "2.0", "4.2")),
     checkov=("CKV_GCP_30", "CKV_GCP_31"),
+    divergence='Narrower than CKV_GCP_30, which fails a VM with no service_account block: the API then attaches no account at all (only gcloud defaults to the default SA), so aidc passes it. Judges templates and instances from templates too.',
 )
 
 

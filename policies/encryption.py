@@ -16,9 +16,11 @@ from ._util import (
     at_least,
     classification,
     classification_label,
+    duration_problem,
     duration_seconds,
     get,
     iam_grants,
+    inherited_from_source,
     is_public_member,
     labels_key_for,
     node_configs,
@@ -27,6 +29,7 @@ from .protocol import (
     BUCKET,
     CLUSTER,
     CRYPTO_KEY,
+    DERIVED_INSTANCES,
     DISK_TYPES,
     FILESTORE,
     INSTANCE,
@@ -85,6 +88,7 @@ D2 = PolicyMeta(
     checkov=("CKV_GCP_37", "CKV_GCP_38"),
     policy_library=("gcp_storage_cmek_encryption_v1",),
     config={**CMEK_MIN, **UNLABELLED},
+    divergence='CKV_GCP_37/38 are the nearest Checkov checks but inspect customer-supplied keys on VM disks; aidc requires a customer-managed key on buckets, Filestore and cluster secrets by data classification (no Checkov check covers those).',
 )
 
 
@@ -119,6 +123,7 @@ E2 = PolicyMeta(
     checkov=("CKV_GCP_43",),
     policy_library=("gcp_cmek_rotation_v1",),
     config={**MAX_ROTATION},
+    divergence='Stricter than CKV_GCP_43, which only needs rotation_period at most 90 days: the maximum is configurable, and a period that does not parse as seconds (NaN, negative, another unit) fails with a message instead of passing.',
 )
 
 
@@ -134,7 +139,7 @@ def kms_rotation_max(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         return
     seconds = duration_seconds(raw)
     if seconds is None:
-        yield f"rotationPeriod {raw!r} is not a duration like '7776000s'"
+        yield duration_problem("rotationPeriod", raw, "7776000s")
     elif seconds > max_days * DAY:
         yield f"rotationPeriod {raw} is {seconds / DAY:g} days, more than {max_days:g}"
 
@@ -213,7 +218,7 @@ def kms_key_protected(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
               default=E5.default("destroyScheduledDuration"))
     seconds = duration_seconds(raw)
     if seconds is None:
-        yield f"destroyScheduledDuration {raw!r} is not a duration like '2592000s'"
+        yield duration_problem("destroyScheduledDuration", raw, "2592000s")
     elif seconds < min_days * DAY:
         yield f"destroyScheduledDuration is {seconds / DAY:g} days, less than {min_days:g}"
     if config["kmsRequireProtect"] and not args.opts.protect:
@@ -271,7 +276,8 @@ def disk_cmek(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
         if not any(get(key, k) for k in ("kmsKeySelfLink", "rawKey", "rsaEncryptedKey",
                                          "rawKeyWo", "rsaEncryptedKeyWo")):
             yield f"{level}{how} disk uses Google-managed keys: diskEncryptionKey is not set"
-    elif args.resource_type == INSTANCE:
+    elif args.resource_type in (INSTANCE, *DERIVED_INSTANCES):
+        inherited_from_source(args, "bootDisk")
         boot = get(props, "bootDisk", default={})
         if get(boot, "source"):
             return  # an existing Disk: judged on the Disk resource itself

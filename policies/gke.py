@@ -12,7 +12,7 @@ from typing import Any
 
 from ._util import as_list, default_sa_findings, get, is_false, is_true, node_configs
 from .protocol import CLUSTER, NODE_POOL
-from .record import Cis, PolicyMeta, Rule
+from .record import Cis, Exempt, Exemption, PolicyMeta, Rule
 
 _BROAD_SCOPES = frozenset({"cloud-platform", "compute", "devstorage.full_control",
                            "devstorage.read_write", "iam"})
@@ -165,11 +165,42 @@ def gke_secure_boot_integrity(args: Any, config: Mapping[str, Any]) -> Iterator[
             yield f"{where}.shieldedInstanceConfig.enableIntegrityMonitoring is false"
 
 
-def _management(where: str, management: Any) -> Iterator[str]:
+FLEX_START_NO_AUTO_REPAIR = Exemption(
+    id="flex-start-no-auto-repair",
+    description="flex-start (Dynamic Workload Scheduler) nodes run without auto-repair, as "
+                "Google requires: a flex-start VM cannot be recreated in place, so the pool "
+                "is created with auto-repair off",
+    url="https://cloud.google.com/kubernetes-engine/docs/how-to/dws-flex-start-training",
+)
+QUEUED_NO_AUTO_REPAIR = Exemption(
+    id="queued-provisioning-no-auto-repair",
+    description="queued-provisioning (Dynamic Workload Scheduler ProvisioningRequest) nodes "
+                "run without auto-repair, as Google's node pool set-up for queued "
+                "provisioning requires: the nodes live as long as the admitted request",
+    url="https://cloud.google.com/kubernetes-engine/docs/how-to/provisioningrequest",
+)
+FLEX_START_LABEL = "cloud.google.com/gke-flex-start"
+
+
+def pool_kind_exemption(pool: Any) -> Exemption | None:
+    """The auto-repair exemption of a DWS pool, known from its inputs (`nodeConfig.flexStart`,
+    `queuedProvisioning.enabled`) or its node label; None for any other pool."""
+    node = get(pool, "nodeConfig", default={})
+    if is_true(get(node, "flexStart")) or is_true(get(node, "labels", FLEX_START_LABEL)):
+        return FLEX_START_NO_AUTO_REPAIR
+    if is_true(get(pool, "queuedProvisioning", "enabled")):
+        return QUEUED_NO_AUTO_REPAIR
+    return None
+
+
+def _management(where: str, pool: Any) -> Iterator[str | Exempt]:
+    management = get(pool, "management", default={})
     if is_false(get(management, "autoUpgrade", default=G6.default("management.autoUpgrade"))):
         yield f"{where}management.autoUpgrade is false"
     if is_false(get(management, "autoRepair", default=G6.default("management.autoRepair"))):
-        yield f"{where}management.autoRepair is false"
+        message = f"{where}management.autoRepair is false"
+        exemption = pool_kind_exemption(pool)
+        yield message if exemption is None else Exempt(exemption, f"{message}: {exemption.description}")
 
 
 G6 = PolicyMeta(
@@ -186,14 +217,19 @@ G6 = PolicyMeta(
     cis=(Cis("GKE", "1.4", "5.5.2"), Cis("GKE", "1.4", "5.5.3"),
          Cis("GKE", "1.4", "5.5.4")),
     checkov=("CKV_GCP_70", "CKV_GCP_9", "CKV_GCP_10"),
+    exemptions=(FLEX_START_NO_AUTO_REPAIR, QUEUED_NO_AUTO_REPAIR),
+    divergence="Stricter than CKV_GCP_9/10, which read only node pools: inline "
+               "Cluster.nodePools are judged too. Auto-repair off is accepted only on "
+               "flex-start and queued-provisioning pools (named exemptions), where Google "
+               "requires it; on any other pool it fails.",
 )
 
 
-def gke_release_channel_autoupgrade(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+def gke_release_channel_autoupgrade(args: Any, config: Mapping[str, Any]) -> Iterator[str | Exempt]:
     """G6: unpatched nodes and control planes are the slowest-closing hole (CIS GKE 5.5.2-5.5.4)."""
     props = args.props
     if args.resource_type == NODE_POOL:
-        yield from _management("", get(props, "management", default={}))
+        yield from _management("", props)
         return
     channel = get(props, "releaseChannel", "channel")
     if channel == "UNSPECIFIED":
@@ -203,7 +239,7 @@ def gke_release_channel_autoupgrade(args: Any, config: Mapping[str, Any]) -> Ite
                "follows no release channel")
     for pool in as_list(get(props, "nodePools")):
         name = get(pool, "name", default="?")
-        yield from _management(f"nodePools[{name}].", get(pool, "management", default={}))
+        yield from _management(f"nodePools[{name}].", pool)
 
 
 G7 = PolicyMeta(

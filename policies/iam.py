@@ -8,7 +8,7 @@ Each policy's `PolicyMeta` record stands above its rule; `RULES` lists both, in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._util import (
@@ -40,6 +40,7 @@ from .protocol import (
 from .record import UNLABELLED, Cis, PolicyMeta, Rule, boolean_property, strings_property
 
 _BASIC_ROLES = ("roles/owner", "roles/editor")
+_ALL_BASIC_ROLES = frozenset({*_BASIC_ROLES, "roles/viewer"})
 _PROJECT_WIDE_SA_ROLES = frozenset({"roles/iam.serviceAccountUser",
                                     "roles/iam.serviceAccountTokenCreator"})
 _IMPERSONATION_ROLES = frozenset({
@@ -90,21 +91,58 @@ I2 = PolicyMeta(
     url="https://cloud.google.com/iam/docs/roles-overview#basic",
     defaults={},
     cis=(Cis("GCP", "2.0", "1.5"),),
-    checkov=("CKV_GCP_42", "CKV_GCP_117"),
+    checkov=("CKV_GCP_42",),
     policy_library=("gcp_iam_allow_ban_roles_v1",),
     config={"primitiveRolesIncludeViewer": boolean_property(
         False, "Also forbid roles/viewer for service accounts.")},
+    divergence="Narrower than CKV_GCP_42, which also fails any role whose name contains "
+               "'admin' (predefined admin roles are judged by I3/I6 here); wider in scope: "
+               "IAMBinding and IAMPolicy bindings, and folder and organization grants, not only "
+               "project IAMMember. A `user:` member whose e-mail is a service account's counts "
+               "as a service account (as CKV_GCP_42's e-mail match does). Basic roles for every "
+               "other member are no-basic-roles (I11).",
 )
+
+
+def _basic_role_grants(args: Any, banned: Iterable[str], *,
+                       service_accounts: bool) -> Iterator[str]:
+    """Grants of a `banned` role to service accounts (or, `service_accounts=False`, to every
+    other member); a policyData that does not parse fails closed."""
+    banned = frozenset(banned)
+    for role, member in iam_grants(args.props):
+        if member == "<invalid policyData>":
+            yield "policyData is not valid JSON, so its bindings cannot be verified"
+        elif role in banned and (member_parts(member)[0] == "serviceAccount") == service_accounts:
+            yield f"grants basic role {role} to {member}"
 
 
 def no_primitive_roles_for_sa(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
     """I2: a service account with owner/editor turns one leaked token into the whole project."""
     banned = _BASIC_ROLES + (("roles/viewer",) if config["primitiveRolesIncludeViewer"] else ())
-    for role, member in iam_grants(args.props):
-        if member == "<invalid policyData>":
-            yield "policyData is not valid JSON, so its bindings cannot be verified"
-        elif role in banned and member_parts(member)[0] == "serviceAccount":
-            yield f"grants basic role {role} to {member}"
+    yield from _basic_role_grants(args, banned, service_accounts=True)
+
+
+I11 = PolicyMeta(
+    id="I11", name="no-basic-roles", concern="iam", severity="high",
+    description="No member gets a basic role (owner, editor, viewer) on a project, folder or "
+                "organization.",
+    resource_types=HIGH_LEVEL_IAM,
+    remediation="Grant predefined or custom roles scoped to what the person or group needs "
+                "(e.g. roles/container.viewer, roles/storage.objectViewer) instead of "
+                "roles/owner, roles/editor or roles/viewer.",
+    url="https://cloud.google.com/iam/docs/roles-overview#basic",
+    defaults={},
+    checkov=("CKV_GCP_115", "CKV_GCP_116", "CKV_GCP_117"),
+    policy_library=("gcp_iam_allow_ban_roles_v1",),
+    divergence="As CKV_GCP_115/116/117 (organization, folder, project), also for IAMPolicy "
+               "bindings; service accounts are left to no-primitive-roles-for-sa (I2), so one "
+               "grant is reported once.",
+)
+
+
+def no_basic_roles(args: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """I11: basic roles predate IAM and grant thousands of permissions across every service."""
+    yield from _basic_role_grants(args, _ALL_BASIC_ROLES, service_accounts=False)
 
 
 I3 = PolicyMeta(
@@ -329,6 +367,7 @@ def transfer_job_no_static_keys(args: Any, config: Mapping[str, Any]) -> Iterato
 RULES: tuple[tuple[PolicyMeta, Rule], ...] = (
     (I1, no_user_managed_sa_keys),
     (I2, no_primitive_roles_for_sa),
+    (I11, no_basic_roles),
     (I3, no_sa_user_token_creator_at_project),
     (I4, restricted_no_foreign_members),
     (I5, default_compute_sa_not_granted),

@@ -62,6 +62,7 @@ N1 = PolicyMeta(
     cis=(Cis("GCP", "2.0", "3.6"), Cis("GCP", "2.0", "3.7")),
     checkov=("CKV_GCP_2", "CKV_GCP_3"),
     policy_library=("gcp_restricted_firewall_rules_v1",),
+    divergence="Stricter than CKV_GCP_2/3, which look for the literal 0.0.0.0/0 in the first source range and need ports listed: aidc reads every source range in every spelling of anywhere (0.0.0.0/0, 0.0.0.0, ::/0, ::0, ::), a rule with no source at all (the provider's 0.0.0.0/0), port ranges, protocol all and port-less tcp.",
 )
 
 

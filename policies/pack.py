@@ -1,10 +1,12 @@
 """Assemble the pack: each metadata record + its rule function → a pulumi-policy `Policy`.
 
-The wrapper around every rule does the three things rules should not repeat: filter by resource
-type, merge the policy's config over its declared defaults, and honour waivers. A waived
-resource is reported as *not applicable* with a reason that carries the violation (so the
-verdict is the same under `pulumi preview --policy-pack` and offline, and reports can still show
-what was waived and why); see `encode_waived` / `decode_waived`.
+The wrapper around every rule does the four things rules should not repeat: filter by resource
+type, merge the policy's config over its declared defaults, honour waivers (and their expiry),
+and honour the policy's named exemptions (`Exempt` findings, each listed in its metadata). A
+waived or exempt finding is reported as *not applicable* with a reason that carries the
+violation (so the verdict is the same under `pulumi preview --policy-pack` and offline, and
+reports can still show what was waived or exempted and why); see `encode_waived` /
+`decode_waived`. An expired waiver waives nothing, and the finding says when it expired.
 """
 
 from __future__ import annotations
@@ -29,8 +31,14 @@ from pulumi_policy import (
 )
 
 from .metadata import POLICIES, RULES
-from .protocol import STACK_WAIVER_RESOURCE, encode_waived
-from .record import WAIVERS_SCHEMA, PolicyMeta, Rule
+from .protocol import (
+    STACK_WAIVER_RESOURCE,
+    Suppressed,
+    WaiverVerdict,
+    encode_waived,
+    judge_waivers,
+)
+from .record import WAIVERS_SCHEMA, Exempt, PolicyMeta, Rule
 
 PACK_NAME = "aidc-policies"
 PACK_DESCRIPTION = ("aidc: encryption, access control and hardening for AI data centres on Google "
@@ -40,17 +48,30 @@ ResourceRule = Callable[[Any, Mapping[str, Any]], Iterable[str]]
 StackRule = Callable[[Any, Mapping[str, Any]], Iterable[tuple[str, str | None]]]
 
 
-# --- waivers -----------------------------------------------------------------------------------
+# --- waivers and exemptions -----------------------------------------------------------------
 
-def waiver_reason(config: Mapping[str, Any], name: str | None, urn: str | None) -> str | None:
-    """The reason of the waiver covering this resource (by logical name or URN), if any."""
-    for waiver in config.get("waivers") or ():
-        if not isinstance(waiver, Mapping):
+def _judge(meta: PolicyMeta, config: Mapping[str, Any], findings: Iterable[Any],
+           urn: str, names: Iterable[str | None]) -> tuple[list[str], list[Suppressed]]:
+    """Split a rule's findings on one resource into messages to report (an expired waiver's
+    note appended) and what a named exemption or an active waiver suppresses."""
+    report: list[str] = []
+    suppressed: list[Suppressed] = []
+    verdict: WaiverVerdict | None = None
+    for finding in findings:
+        if isinstance(finding, Exempt):
+            if finding.exemption not in meta.exemptions:
+                raise ValueError(f"{meta.id}: exemption {finding.exemption.id!r} is not listed "
+                                 "in the policy's metadata")
+            suppressed.append(Suppressed(urn=urn, message=finding.message,
+                                         exemption=finding.exemption.id))
             continue
-        reason = str(waiver.get("reason") or "").strip()
-        if reason and waiver.get("resource") in {name, urn} - {None, ""}:
-            return reason
-    return None
+        if verdict is None:
+            verdict = judge_waivers(config.get("waivers") or (), names)
+        if verdict.reason is not None:
+            suppressed.append(Suppressed(urn=urn, message=finding, reason=verdict.reason))
+        else:
+            report.append(f"{finding}; {verdict.note}" if verdict.note else finding)
+    return report, suppressed
 
 
 # --- wrapping rules into pulumi-policy policies ------------------------------------------------
@@ -65,15 +86,14 @@ def _resource_validate(meta: PolicyMeta, rule: ResourceRule) -> Callable[[Any, A
         if args.resource_type not in types:
             return
         config = {**defaults, **(args.get_config() or {})}
-        messages = list(rule(args, config))
-        if not messages:
+        findings = list(rule(args, config))
+        if not findings:
             return
-        reason = waiver_reason(config, args.name, args.urn)
-        if reason is None:
-            for message in messages:
-                report_violation(message, None)
-        else:
-            args.not_applicable(encode_waived((args.urn, reason, m) for m in messages))
+        report, suppressed = _judge(meta, config, findings, args.urn, (args.name, args.urn))
+        for message in report:
+            report_violation(message, None)
+        if suppressed:
+            args.not_applicable(encode_waived(suppressed))
 
     validate.__name__ = getattr(rule, "__name__", meta.name)
     validate.__doc__ = rule.__doc__
@@ -86,16 +106,15 @@ def _stack_validate(meta: PolicyMeta, rule: StackRule) -> Callable[[Any, Any], N
     def validate(args: Any, report_violation: Any) -> None:
         config = {**defaults, **(args.get_config() or {})}
         names = {r.urn: r.name for r in args.resources}
-        waived: list[tuple[str, str, str]] = []
-        for message, urn in rule(args, config):
+        suppressed: list[Suppressed] = []
+        for finding, urn in rule(args, config):
             name = names.get(urn) if urn else STACK_WAIVER_RESOURCE
-            reason = waiver_reason(config, name, urn)
-            if reason is None:
+            report, quiet = _judge(meta, config, [finding], urn or "", (name, urn))
+            for message in report:
                 report_violation(message, urn)
-            else:
-                waived.append((urn or "", reason, message))
-        if waived:
-            args.not_applicable(encode_waived(waived))
+            suppressed += quiet
+        if suppressed:
+            args.not_applicable(encode_waived(suppressed))
 
     validate.__name__ = getattr(rule, "__name__", meta.name)
     validate.__doc__ = rule.__doc__

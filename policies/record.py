@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .protocol import CIS_PREFIX, CLASSIFICATIONS, POLICY_LIBRARY_PREFIX, PULUMI_PREFIX, SEVERITIES
+from .protocol import (
+    CIS_PREFIX,
+    CLASSIFICATIONS,
+    EXEMPTION_TAG,
+    POLICY_LIBRARY_PREFIX,
+    PULUMI_PREFIX,
+    SEVERITIES,
+)
 
 # A rule: (pulumi-policy's validation args, the policy's config) -> messages (resource policies)
 # or (message, urn) pairs (stack policies). Each concern module lists (record, rule) in RULES.
@@ -48,6 +55,24 @@ class Cis:
 
 
 @dataclass(frozen=True)
+class Exemption:
+    """A setting a generic hardening rule forbids, accepted on one kind of resource because
+    Google requires it there; `url` is the requirement's source."""
+
+    id: str
+    description: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Exempt:
+    """What a rule yields instead of a message when `exemption` covers the finding."""
+
+    exemption: Exemption
+    message: str
+
+
+@dataclass(frozen=True)
 class PolicyMeta:
     """A policy's metadata record; the rule function lives in the module named by `concern`."""
 
@@ -67,6 +92,11 @@ class PolicyMeta:
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     stack: bool = False
     enforcement: str = ""  # "" = the built-in default for the severity
+    # Where the rule is deliberately stricter or narrower than the checks it references.
+    divergence: str = ""
+    # Named, reviewable exemptions: settings a Google requirement imposes on a kind of pool or
+    # VM, which the rule accepts there (and only there), reported as exempt, never as a pass.
+    exemptions: tuple[Exemption, ...] = ()
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -93,7 +123,8 @@ class PolicyMeta:
     @property
     def tags(self) -> list[str]:
         """pulumi-policy tags: id, concern, severity, then every reference (see REFERENCE_PREFIXES)."""
-        return [f"id:{self.id}", f"concern:{self.concern}", *self.references]
+        return [f"id:{self.id}", f"concern:{self.concern}", *self.references,
+                *(f"{EXEMPTION_TAG}{e.id}" for e in self.exemptions)]
 
     def config_defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.config.items() if "default" in v}
@@ -142,7 +173,9 @@ WAIVERS_SCHEMA = {"waivers": {
     "items": {
         "type": "object",
         "properties": {"resource": {"type": "string", "minLength": 1},
-                       "reason": {"type": "string", "minLength": 1}},
+                       "reason": {"type": "string", "minLength": 1},
+                       "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                                   "description": "Last day (UTC) the waiver applies."}},
         "required": ["resource", "reason"],
     },
 }}

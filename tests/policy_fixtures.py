@@ -53,6 +53,9 @@ HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
 TRANSFER_JOB = "gcp:storage/transferJob:TransferJob"
 INSTANCE = "gcp:compute/instance:Instance"
 INSTANCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
+REGION_INSTANCE_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
+INSTANCE_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
+INSTANCE_FROM_MACHINE_IMAGE = "gcp:compute/instanceFromMachineImage:InstanceFromMachineImage"
 DISK = "gcp:compute/disk:Disk"
 PROJECT_METADATA = "gcp:compute/projectMetadata:ProjectMetadata"
 PROJECT_METADATA_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
@@ -127,6 +130,20 @@ POD_PATH = {  # where each workload kind keeps its pod spec
     JOB: ("spec", "template", "spec"),
     CRON_JOB: ("spec", "jobTemplate", "spec", "template", "spec"), POD: ("spec",),
 }
+
+_TEMPLATE: dict[str, Any] = {
+    "namePrefix": "gpu-worker-", "machineType": "a2-highgpu-1g",
+    "disks": [{"sourceImage": "projects/cos-cloud/global/images/family/cos-stable",
+               "boot": True, "autoDelete": True,
+               "diskEncryptionKey": {"kmsKeySelfLink": _CMEK + "disks"}}],
+    "networkInterfaces": [{"subnetwork": "aidc-dev-gpu"}],
+    "shieldedInstanceConfig": {"enableSecureBoot": True},
+    "metadata": {"block-project-ssh-keys": "true"},
+    "serviceAccount": {"email": "gpu-worker@aidc-dev.iam.gserviceaccount.com",
+                       "scopes": ["cloud-platform"]},
+    "labels": {"data-classification": "confidential"},
+}
+
 
 GOLDEN: dict[str, dict[str, Any]] = {
     BUCKET: {
@@ -234,7 +251,8 @@ GOLDEN: dict[str, dict[str, Any]] = {
     PROJECT_IAM_BINDING: {"project": "aidc-dev", "role": "roles/monitoring.metricWriter",
                           "members": [_SA.format("gke-nodes")]},
     PROJECT_IAM_POLICY: {"project": "aidc-dev", "policyData": json.dumps({"bindings": [
-        {"role": "roles/owner", "members": ["group:platform-admins@example.com"]}]})},
+        {"role": "roles/resourcemanager.projectIamAdmin",
+         "members": ["group:platform-admins@example.com"]}]})},
     SA_IAM_MEMBER: {
         "serviceAccountId": "projects/aidc-dev/serviceAccounts/trainer@aidc-dev.iam."
                             "gserviceaccount.com",
@@ -262,16 +280,25 @@ GOLDEN: dict[str, dict[str, Any]] = {
                            "scopes": ["cloud-platform"]},
         "canIpForward": False, "labels": {"data-classification": "confidential"},
     },
-    INSTANCE_TEMPLATE: {
-        "namePrefix": "gpu-worker-", "machineType": "a2-highgpu-1g",
-        "disks": [{"sourceImage": "projects/cos-cloud/global/images/family/cos-stable",
-                   "boot": True, "autoDelete": True,
-                   "diskEncryptionKey": {"kmsKeySelfLink": _CMEK + "disks"}}],
+    INSTANCE_TEMPLATE: _TEMPLATE,
+    REGION_INSTANCE_TEMPLATE: {**_TEMPLATE, "region": "europe-west4"},
+    # Instances from a template / machine image: the golden ones override what C1-C5, P6, N12
+    # and E7 read (a case that deletes an override leaves it to the source).
+    INSTANCE_FROM_TEMPLATE: {
+        "name": "worker-0", "zone": "europe-west4-a",
+        "sourceInstanceTemplate": "projects/aidc-dev/global/instanceTemplates/gpu-worker",
+        "bootDisk": {"kmsKeySelfLink": _CMEK + "disks"},
         "networkInterfaces": [{"subnetwork": "aidc-dev-gpu"}],
-        "shieldedInstanceConfig": {"enableSecureBoot": True},
-        "metadata": {"block-project-ssh-keys": "true"},
+        "shieldedInstanceConfig": {"enableSecureBoot": True, "enableVtpm": True,
+                                   "enableIntegrityMonitoring": True},
+        "metadata": {"block-project-ssh-keys": "TRUE"},
         "serviceAccount": {"email": "gpu-worker@aidc-dev.iam.gserviceaccount.com",
                            "scopes": ["cloud-platform"]},
+        "labels": {"data-classification": "confidential"},
+    },
+    INSTANCE_FROM_MACHINE_IMAGE: {
+        "name": "restored-0", "zone": "europe-west4-a",
+        "sourceMachineImage": "projects/aidc-dev/global/machineImages/bastion-image",
         "labels": {"data-classification": "confidential"},
     },
     DISK: {"name": "dataset-cache", "zone": "europe-west4-a", "size": 1000, "type": "pd-ssd",
@@ -389,9 +416,10 @@ def golden_plan() -> Plan:
 # --- reading results -----------------------------------------------------------------------
 
 def fired(result: CheckResult, urn_: str | None = None) -> set[str]:
-    """Names of the policies with a (non-waived) violation on `urn_` (any resource if None)."""
+    """Names of the policies with a violation on `urn_` (any resource if None) that neither a
+    waiver nor a named exemption covers."""
     return {v.policy for v in result.violations
-            if v.waiver is None and (urn_ is None or v.urn == urn_)}
+            if v.waiver is None and v.exemption is None and (urn_ is None or v.urn == urn_)}
 
 
 def messages(result: CheckResult, policy: str) -> list[str]:

@@ -91,3 +91,24 @@ def test_failing_example_fails() -> None:
     with pytest.raises(AttributeError):
         run_program(lambda: exec(compiled, {"__name__": "__main__"}), project="aidc",
                     stack="docs", config=DEV_CONFIG)
+
+
+# ---------------------------------------------------------------------------------------------
+# examples people copy pass the policy pack (STYLE: "our examples pass our own policy pack")
+
+
+@pytest.mark.parametrize(("path", "line", "code"), examples())
+def test_docs_example_passes_aidc_check(path: Path, line: int, code: str,
+                                        tmp_path: Path) -> None:
+    """Each example, planned as a project of its own with a stack file that sets no policy
+    settings (the pack's defaults: critical and high block), passes `aidc check` (exit 0)."""
+    from tests.helpers import run_aidc, write_stack
+
+    program = tmp_path / "example"
+    program.mkdir()
+    (program / "__main__.py").write_text(code)
+    (program / "Pulumi.yaml").write_text("name: docs-example\nruntime: python\n")
+    write_stack(program, {"gcp:project": "acme-ai-dev", "gcp:region": "us-central1"}, "docs")
+    result = run_aidc("check", "--program", program, "docs")
+    assert result.returncode == 0, f"{path}:{line}\n{result.stdout[-4000:]}{result.stderr}"
+    assert "PASS" in result.stdout

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import jsonschema
@@ -21,7 +22,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from infra.check.results import Diagnostic, PolicyInfo, Violation
 from infra.engine.plan import STACK_TYPE, UNKNOWN_PLACEHOLDER, Plan, PlanResource
 from infra.errors import AidcError
-from policies.protocol import CIS_PREFIX, REFERENCE_PREFIXES, decode_waived
+from policies.protocol import CIS_PREFIX, REFERENCE_PREFIXES, decode_waived, judge_waivers
 
 # What the engine sends for a value unknown at preview (pulumi's UnknownStringValue).
 ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -236,17 +237,19 @@ def _normalize_entry(key: str, value: Any) -> tuple[str | None, dict[str, Any]]:
     return level, props
 
 
-def _waiver_fields(waiver: Any) -> tuple[str, str, str]:
-    if isinstance(waiver, Mapping):
-        policy, resource, reason = (waiver.get("policy"), waiver.get("resource"),
-                                    waiver.get("reason"))
-    else:
-        policy, resource, reason = (getattr(waiver, "policy", None),
-                                    getattr(waiver, "resource", None),
-                                    getattr(waiver, "reason", None))
+def _waiver_fields(waiver: Any) -> tuple[str, dict[str, str]]:
+    """(policy, the waiver as the pack config carries it: resource, reason, expires if any)."""
+    def field_of(name: str) -> Any:
+        return waiver.get(name) if isinstance(waiver, Mapping) else getattr(waiver, name, None)
+
+    policy, resource, reason, expires = (field_of("policy"), field_of("resource"),
+                                         field_of("reason"), field_of("expires"))
     if not policy or not resource or not str(reason or "").strip():
         raise AidcError(f"waiver {waiver!r}: needs a policy, a resource and a non-empty reason")
-    return str(policy), str(resource), str(reason).strip()
+    entry = {"resource": str(resource), "reason": str(reason).strip()}
+    if expires:
+        entry["expires"] = expires.isoformat() if isinstance(expires, date) else str(expires)
+    return str(policy), entry
 
 
 def reconcile_config(info: PackInfo, pack_config: Mapping[str, Any] | None,
@@ -283,14 +286,14 @@ def reconcile_config(info: PackInfo, pack_config: Mapping[str, Any] | None,
     apply(given)
 
     for waiver in waivers:
-        policy, resource, reason = _waiver_fields(waiver)
+        policy, entry = _waiver_fields(waiver)
         if policy not in policies:
             raise AidcError(f"waiver for unknown policy {policy!r}; {info.name} has: "
                             f"{', '.join(sorted(policies))}")
         if "waivers" in policies[policy].config_schema:
             level, props = result[policy]
             entries = list(props.get("waivers") or [])
-            entries.append({"resource": resource, "reason": reason})
+            entries.append(entry)
             result[policy] = (level, {**props, "waivers": entries})
 
     errors = []
@@ -366,36 +369,59 @@ def interpret(plan: Plan, info: PackInfo, config: Config,
                 "mandatory" if level == "remediate" else level,
                 _strip_description(d.message, d.description)))
         for na in response.not_applicable:
-            waived = decode_waived(na.reason)
-            if waived is None:
+            suppressed = decode_waived(na.reason)
+            if suppressed is None:
                 if not_applicable is not None:
                     not_applicable.append((na.policy_name, request_urn, na.reason))
                 continue
             level = config.get(na.policy_name, ("advisory", {}))[0]
-            for urn, reason, message in waived:
-                violations.append(make(na.policy_name, urn or request_urn, "",
-                                       "mandatory" if level == "remediate" else level,
-                                       message, waiver=reason))
+            for item in suppressed:
+                v = make(na.policy_name, item.urn or request_urn, "",
+                         "mandatory" if level == "remediate" else level, item.message,
+                         waiver=item.reason or None)
+                violations.append(replace(v, exemption=item.exemption) if item.exemption else v)
     return violations, diagnostics
 
 
-def mark_waivers(violations: list[Violation], config: Config,
-                  waivers: Sequence[Any], plan: Plan) -> list[Violation]:
-    """Waive what a pack without waiver support still reported (ours waives them itself)."""
-    table: dict[tuple[str, str], str] = {}
+def waiver_table(config: Config, waivers: Sequence[Any] = ()) -> dict[str, list[dict[str, Any]]]:
+    """Every waiver by policy: those in the reconciled pack config and those given."""
+    table: dict[str, list[dict[str, Any]]] = {}
     for name, (_, props) in config.items():
-        for w in props.get("waivers") or ():
-            if isinstance(w, Mapping) and w.get("resource") and str(w.get("reason", "")).strip():
-                table.setdefault((name, str(w["resource"])), str(w["reason"]).strip())
+        table.setdefault(name, []).extend(
+            w for w in props.get("waivers") or () if isinstance(w, Mapping))
     for w in waivers:
-        policy, resource, reason = _waiver_fields(w)
-        table.setdefault((policy, resource), reason)
-    if not table:
-        return violations
+        policy, entry = _waiver_fields(w)
+        if entry not in table.get(policy, []):
+            table.setdefault(policy, []).append(entry)
+    return table
+
+
+def mark_waivers(violations: list[Violation], config: Config,
+                 waivers: Sequence[Any], plan: Plan) -> list[Violation]:
+    """Apply the stack's waivers to every violation not already waived or exempt: what a pack
+    without waiver support reported, and findings of checks outside the pack. An active waiver
+    waives; an expired one records when it expired (and says so in the message)."""
+    return apply_waivers(violations, waiver_table(config, waivers))
+
+
+def apply_waivers(violations: Sequence[Violation],
+                  table: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Violation]:
+    """`mark_waivers` for any violations (pack or not) and waivers by policy name."""
+    if not any(table.values()):
+        return list(violations)
     out = []
     for v in violations:
-        reason = None if v.waiver else (table.get((v.policy, v.urn))
-                                        or table.get((v.policy, v.resource_name)))
-        out.append(v if reason is None else Violation(**{**v.as_dict(), "waiver": reason}))
+        if v.waiver is not None or v.exemption is not None:
+            out.append(v)
+            continue
+        verdict = judge_waivers(table.get(v.policy, ()), (v.urn, v.resource_name))
+        if verdict.reason is not None:
+            out.append(replace(v, waiver=verdict.reason))
+        elif verdict.expired_on is not None:
+            message = v.message if verdict.note in v.message else f"{v.message}; {verdict.note}"
+            out.append(replace(v, message=message, waiver_expired=str(verdict.expired_on)
+                               if verdict.expired_on != date.min else "unreadable date"))
+        else:
+            out.append(v)
     return out
 

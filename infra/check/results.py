@@ -29,7 +29,13 @@ class PolicyInfo:
 
 @dataclass(frozen=True)
 class Violation:
-    """One failed policy on one resource (or on the stack, when `urn` is empty)."""
+    """One failed policy on one resource (or on the stack, when `urn` is empty), from the
+    policy pack or from any other check that reports into a CheckResult.
+
+    Three things keep a mandatory violation from blocking, each shown in every report: a stack
+    waiver (`waiver`, its reason), a named exemption of the policy (`exemption`, its id), and a
+    baseline of accepted findings (`baseline`). `waiver_expired` is the date a waiver that
+    covered it lapsed: it waives no more."""
 
     policy: str
     urn: str
@@ -40,10 +46,24 @@ class Violation:
     message: str
     remediation: str = ""
     waiver: str | None = None  # the reason, when a stack waiver covers this violation
+    waiver_expired: str | None = None  # ISO date, when the waiver that covered it expired
+    exemption: str | None = None  # the policy's named exemption that covers it
+    baseline: bool = False  # in the baseline given to `aidc check --baseline`
+
+    @property
+    def status(self) -> str:
+        """How it counts: waived, exempt, baseline, or its enforcement level."""
+        if self.waiver is not None:
+            return "waived"
+        if self.exemption is not None:
+            return "exempt"
+        if self.baseline:
+            return "baseline"
+        return self.enforcement
 
     @property
     def blocking(self) -> bool:
-        return self.enforcement == "mandatory" and self.waiver is None
+        return self.status == "mandatory"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +91,7 @@ class CheckResult:
     violations: list[Violation]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # policies left out by --skip/--only
 
     @property
     def blocking(self) -> list[Violation]:
@@ -92,8 +113,11 @@ class CheckResult:
                 "policies": len(self.policies),
                 "violations": len(self.violations),
                 "mandatory": len(self.blocking),
-                "waived": sum(1 for v in self.violations if v.waiver),
+                "waived": sum(1 for v in self.violations if v.status == "waived"),
+                "exempt": sum(1 for v in self.violations if v.status == "exempt"),
+                "baseline": sum(1 for v in self.violations if v.status == "baseline"),
             },
+            "skipped_policies": list(self.skipped),
             "policies": [p.as_dict() for p in self.policies],
             "violations": [v.as_dict() for v in self.violations],
             "diagnostics": [d.as_dict() for d in self.diagnostics],

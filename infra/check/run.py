@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2, engine_pb2
-from pydantic import ValidationError
 
 from infra.check.pack import DEFAULT_PACK_DIR, PackProcess
 from infra.check.protocol import (
@@ -39,9 +38,8 @@ from infra.check.protocol import (
 from infra.check.plan_checks import run_plan_checks, with_plan_checks
 from infra.check.results import CheckResult, Diagnostic
 from infra.check.streaming import Session, start_forwarder
-from infra.config.load import decode_config_value, read_stack_file
-from infra.config.policy import PolicySettings
-from infra.config.problems import format_problems, validation_problems
+from infra.config.load import read_stack_file
+from infra.config.policy import PolicySettings, policy_settings_of, validate_policy_settings
 from infra.engine.plan import Plan, PlanResource
 from infra.errors import AidcError
 
@@ -244,22 +242,25 @@ def policy_settings(stack_file: Path | None) -> PolicySettings:
     if stack_file is None:
         return PolicySettings()
     flat, _ = read_stack_file(stack_file)
-    raw = decode_config_value(flat.get("aidc:policy", {}))
-    try:
-        return PolicySettings.model_validate(raw or {})
-    except ValidationError as exc:
-        problems = validation_problems(exc, PolicySettings, base=("policy",))
-        raise AidcError(format_problems(str(stack_file), problems)) from None
+    return policy_settings_of(flat, str(stack_file))
+
+
+def plan_policy_settings(plan: Plan, where: str) -> PolicySettings | None:
+    """The policy settings a plan recorded (`aidc plan --json` writes the stack's), if any."""
+    recorded = plan.extras.get("policy")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("settings"), dict):
+        return None
+    return validate_policy_settings(recorded["settings"], f"{where} (policy settings)")
 
 
 def run_check(make_plan: Callable[[Callable[[PlanResource], None]], Plan], *, project: str,
-              stack: str, stack_file: Path | None, pack_dir: Path | None) -> CheckResult:
+              stack: str, settings: PolicySettings | None, pack_dir: Path | None) -> CheckResult:
     """Start the pack and plan at once: `make_plan` gets the function that sends each resource
     to the pack as it is registered, so the pack judges resources while the plan is still being
-    built, as the engine's analyzers do during `pulumi preview`. Our pack gets the stack's
-    settings; another pack gets none (its config is its own). aidc's plan checks
-    (`infra.check.plan_checks`: apply order and preconditions) then judge the finished plan under
-    the same settings, whatever the pack, and join the result.
+    built, as the engine's analyzers do during `pulumi preview`. Our pack gets `settings` (the
+    stack's; None: the pack's defaults); another pack gets none (its config is its own). aidc's
+    plan checks (`infra.check.plan_checks`: apply order and preconditions) then judge the
+    finished plan under the same settings, whatever the pack, and join the result.
 
     Timings: plan_seconds is the plan; policy_seconds everything else `aidc check` spends
     here (waiting for the pack, the analysis the plan did not cover, AnalyzeStack, stopping)."""
@@ -268,7 +269,7 @@ def run_check(make_plan: Callable[[Callable[[PlanResource], None]], Plan], *, pr
         raise AidcError(f"--policy-pack {pack}: no PulumiPolicy.yaml there; a Pulumi policy pack "
                         "directory is needed")
     ours = pack.resolve() == DEFAULT_PACK_DIR.resolve()
-    settings = policy_settings(stack_file)
+    settings = settings or PolicySettings()
     pack_config: dict[str, Any] | None = settings.to_pack_config() if ours else None
     started = time.perf_counter()
     analyzer = PolicyAnalyzer(pack, project=project, stack=stack)

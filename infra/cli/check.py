@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,6 +12,9 @@ from infra.cli.plan import plan_of
 from infra.errors import AidcError
 from infra.files import check_output, is_stdout
 
+if TYPE_CHECKING:
+    from infra.config.policy import PolicySettings
+    from infra.engine.plan import Plan
 
 @app.command()
 def check(
@@ -19,40 +22,88 @@ def check(
     stack_file: StackFileOpt = None,
     program: ProgramOpt = None,
     timeout: TimeoutOpt = None,
-    plan_path: Annotated[Optional[Path], typer.Option("--plan", help="Check a saved Plan JSON.")] = None,
+    plan_path: Annotated[Optional[Path], typer.Option(
+        "--plan", help="Check a saved Plan JSON (with the stack's policy settings it recorded; "
+                       "--stack-file overrides them).")] = None,
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="Any Python policy pack (default: policies/).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json, sarif or markdown.")] = "text",
+    fmt: Annotated[str, typer.Option("--format", help="text, json, sarif, junit or markdown.")] = "text",
     output: Annotated[Optional[Path], typer.Option("--output", help="Write the report here.")] = None,
+    skip_policy: Annotated[Optional[list[str]], typer.Option(
+        "--skip-policy", metavar="POLICY", help="Do not judge this policy (repeatable).")] = None,
+    only_policy: Annotated[Optional[list[str]], typer.Option(
+        "--only-policy", metavar="POLICY", help="Judge only these policies (repeatable).")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(
+        "--baseline", help="A JSON report of an earlier run: its findings no longer fail the "
+                           "check, only new ones do.")] = None,
+    base: Annotated[Optional[Path], typer.Option(
+        "--base", help="Markdown only: a base Plan JSON; the report adds what changed.")] = None,
 ) -> None:
     """Plan offline (or read --plan), run the policy pack over the analyzer protocol, report.
     Exit 0: no mandatory violation; 1: at least one; 2: bad input or a pack that fails to start."""
-    from infra.check.run import run_check
+    from infra.check.pack import DEFAULT_PACK_DIR
+    from infra.check.run import plan_policy_settings, policy_settings, run_check
+    from infra.check.triage import (
+        apply_baseline,
+        apply_stack_waivers,
+        check_policy_names,
+        load_baseline,
+        select_policies,
+    )
     from infra.config.load import STACKS_DIR
-    from infra.engine.plan import Plan
-    from infra.plan import project_name, resolve_stack
+    from infra.engine.plan import Plan, repo_relative, repository_root
+    from infra.plan import find_project, resolve_stack
     from infra.report import FORMATS, render
+    from policies.metadata import POLICY_NAMES
 
     if fmt not in FORMATS:
         raise AidcError(f"--format {fmt!r}: accepted formats are {', '.join(FORMATS)}")
-    inputs = (plan_path, stack_file, program, policy_pack)
+    if base is not None and fmt != "markdown":
+        raise AidcError("--base adds the changes against a base plan to the Markdown report; "
+                        "use it with --format markdown")
+    skip, only = list(skip_policy or ()), list(only_policy or ())
+    ours = policy_pack is None or policy_pack.resolve() == DEFAULT_PACK_DIR.resolve()
+    if ours:  # fail fast, before any planning
+        check_policy_names(skip, POLICY_NAMES, "--skip-policy")
+        check_policy_names(only, POLICY_NAMES, "--only-policy")
+    inputs = (plan_path, stack_file, program, policy_pack, baseline, base)
     if not is_stdout(output):
         check_output(output, inputs)
+    known = load_baseline(baseline) if baseline is not None else None
+    base_plan = Plan.read(base) if base is not None else None
+    program_dir = program or STACKS_DIR
+    settings: PolicySettings | None
     if plan_path is not None:
         saved = Plan.read(plan_path)
         if stack_file is None and stack:
-            stack_file = resolve_stack(stack, None, program or STACKS_DIR)[1]
+            stack_file = resolve_stack(stack, None, program_dir)[1]
+        settings = (policy_settings(stack_file) if stack_file is not None
+                    else plan_policy_settings(saved, str(plan_path)))
+        if stack_file is not None and "stackFile" not in saved.extras:
+            saved.extras["stackFile"] = repo_relative(stack_file, repository_root(Path.cwd()))
         result = run_check(lambda _: saved, project=saved.project, stack=saved.stack,
-                           stack_file=stack_file, pack_dir=policy_pack)
+                           settings=settings, pack_dir=policy_pack)
     else:
-        name, stack_file = resolve_stack(stack, stack_file, program or STACKS_DIR)
+        name, stack_file = resolve_stack(stack, stack_file, program_dir)
+        project = find_project(program).name if program is not None else find_project().name
+        settings = policy_settings(stack_file)
         result = run_check(lambda submit: plan_of(name, stack_file, program, on_resource=submit,
                                                    timeout=timeout),
-                           project=project_name(), stack=name, stack_file=stack_file,
+                           project=project, stack=name, settings=settings,
                            pack_dir=policy_pack)
-    source = str(stack_file) if stack_file is not None else None
-    write_or_print(render(result, fmt, source_file=source), output, inputs=inputs)
+    result = apply_stack_waivers(result, settings)
+    result = apply_baseline(select_policies(result, skip=skip, only=only), known)
+    write_or_print(_render(render, result, fmt, base_plan), output, inputs=inputs)
     if not is_stdout(output) and fmt != "text":
         from infra.report.text import verdict
 
         typer.echo(verdict(result), err=True)
     raise typer.Exit(result.exit_code)
+
+
+def _render(render, result, fmt: str, base_plan: Plan | None) -> str:  # type: ignore[no-untyped-def]
+    if fmt == "markdown" and base_plan is not None:
+        from infra.report.comparison import base_plan_sections
+        from infra.report.markdown import render_markdown
+
+        return render_markdown(result, sections=base_plan_sections(result, base_plan))
+    return render(result, fmt)

@@ -28,13 +28,20 @@ def policy_config(stack: StackArg = None, stack_file: StackFileOpt = None,
 
 @policy_app.command("list")
 def policy_list(as_json: JsonFlag = False) -> None:
-    """Every policy in the pack: name, severity, built-in enforcement, references."""
+    """Every policy in the pack: name, severity, built-in enforcement, references, its named
+    exemptions, and (--json) where it is deliberately stricter or narrower than its references."""
     from policies.metadata import POLICIES
 
     rows = [{"id": m.id, "name": m.name, "severity": m.severity,
-             "enforcement": m.default_enforcement, "references": " ".join(m.references)}
+             "enforcement": m.default_enforcement, "references": " ".join(m.references),
+             "exemptions": " ".join(e.id for e in m.exemptions)}
             for m in POLICIES.values()]
     if as_json:
+        for row, m in zip(rows, POLICIES.values()):
+            row["exemptions"] = [{"id": e.id, "description": e.description, "url": e.url}
+                                 for e in m.exemptions]
+            row["divergence"] = m.divergence
         write_or_print(json.dumps(rows, indent=2), None)
     else:
-        sys.stdout.write(table(rows, ["id", "name", "severity", "enforcement", "references"]))
+        sys.stdout.write(table(rows, ["id", "name", "severity", "enforcement", "references",
+                                      "exemptions"]))

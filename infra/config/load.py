@@ -27,7 +27,7 @@ from infra.config.monitoring import secret_fields as monitoring_secret_fields
 from infra.config.transfers import secret_fields as transfer_secret_fields
 from infra.engine.plan import SECRET_PLACEHOLDER
 from infra.errors import AidcError, Problem
-from infra.files import MAX_STACK_FILE_BYTES, load_yaml, read_text
+from infra.files import MAX_STACK_FILE_BYTES, KeyPath, load_yaml_with_lines, read_text
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 # Other provider settings pass through to the provider untouched; aidc does not own them.
@@ -83,12 +83,14 @@ def clear_text_secrets(config: Mapping[str, Any], secret_keys: Iterable[str] = (
     return problems
 
 
-def read_stack_file(path: Path) -> tuple[dict[str, Any], set[str]]:
-    """The flat config map of a stack file and the keys holding secrets. The file is read as
-    untrusted input (see infra.files): bounded in size, nesting and alias expansion, UTF-8,
-    no duplicate keys."""
+def read_stack_file(path: Path, *, lines: dict[KeyPath, int] | None = None,
+                    ) -> tuple[dict[str, Any], set[str]]:
+    """The flat config map of a stack file and the keys holding secrets (and, into `lines`
+    when given, the line of every key by its path: ("config", "aidc:gpu_pools", "h100")). The
+    file is read as untrusted input (see infra.files): bounded in size, nesting and alias
+    expansion, UTF-8, no duplicate keys."""
     text = read_text(path, "stack file", max_bytes=MAX_STACK_FILE_BYTES)
-    doc = load_yaml(text, str(path))
+    doc = load_yaml_with_lines(text, str(path), lines)
     if doc is None:
         doc = {}
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):

@@ -22,6 +22,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
@@ -114,6 +115,9 @@ class Waiver(BaseModel):
         "stack."))
     reason: str = Field(min_length=1, description=(
         "Why the finding is accepted, with an owner or ticket; shown in every report."))
+    expires: date | None = Field(None, description=(
+        "Last day (UTC, YYYY-MM-DD) the waiver applies; after it the finding counts again and "
+        "says that its waiver expired. Omitted: the waiver never expires."))
 
     @field_validator("policy")
     @classmethod
@@ -126,6 +130,13 @@ class Waiver(BaseModel):
         if not value.strip():
             raise ValueError("a waiver needs a reason: say why the finding is acceptable")
         return value.strip()
+
+    def pack_entry(self) -> dict[str, str]:
+        """The waiver as the pack's `waivers` config property carries it."""
+        entry = {"resource": self.resource, "reason": self.reason}
+        if self.expires is not None:
+            entry["expires"] = self.expires.isoformat()
+        return entry
 
 
 _Thresholds = create_model(  # type: ignore[call-overload]
@@ -185,8 +196,7 @@ class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
                 entry["enforcementLevel"] = self.overrides[meta.name]
             for prop in meta.config:
                 entry[prop] = props[prop]
-            waivers = [{"resource": w.resource, "reason": w.reason}
-                       for w in self.waivers if w.policy == meta.name]
+            waivers = [w.pack_entry() for w in self.waivers if w.policy == meta.name]
             if waivers:
                 entry["waivers"] = waivers
             if entry:
@@ -196,3 +206,25 @@ class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
     def to_pack_config_json(self) -> str:
         """`to_pack_config()` as the file `pulumi preview --policy-pack-config` reads."""
         return json.dumps(self.to_pack_config(), indent=2, sort_keys=True) + "\n"
+
+
+def policy_settings_of(flat: Mapping[str, Any], source: str) -> PolicySettings:
+    """The `aidc:policy` section of a flat stack config; the pack's defaults without one."""
+    from infra.config.load import decode_config_value  # load -> platform -> this module
+
+    return validate_policy_settings(decode_config_value(flat.get("aidc:policy", {})) or {},
+                                    source)
+
+
+def validate_policy_settings(raw: Any, source: str) -> PolicySettings:
+    """`raw` as PolicySettings, or an AidcError naming `source` and each problem."""
+    from pydantic import ValidationError
+
+    from infra.config.problems import format_problems, validation_problems
+    from infra.errors import AidcError
+
+    try:
+        return PolicySettings.model_validate(raw)
+    except ValidationError as exc:
+        problems = validation_problems(exc, PolicySettings, base=("policy",))
+        raise AidcError(format_problems(source, problems)) from None

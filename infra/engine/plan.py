@@ -28,9 +28,58 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 PLAN_FORMAT = 1
 
 
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a resource comes from in files a reviewer can open: a program's file and line
+    (where it was registered), or a stack file's line and the config `key` that produced it.
+    `file` is relative to the repository root (POSIX), or absolute when outside it."""
+
+    file: str
+    line: int
+    key: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "line": self.line}
+        if self.key:
+            out["key"] = self.key
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> SourceLocation | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
+            return None
+        line = raw.get("line")
+        return cls(file=raw["file"], line=line if isinstance(line, int) and line > 0 else 1,
+                   key=str(raw.get("key") or ""))
+
+
+def repo_relative(path: str | Path, root: Path) -> str:
+    """`path` relative to `root` in POSIX form, or absolute (POSIX) when it lies outside."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def repository_root(start: Path) -> Path:
+    """The nearest directory at or above `start` holding `.git` (a checkout or a worktree),
+    else `start` itself (a project outside any repository): what report paths are relative
+    to."""
+    here = start.resolve()
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    return here
+
+
 @dataclass
 class PlanResource:
-    """One registered resource: a custom resource, a component, or a provider."""
+    """One registered resource: a custom resource, a component, or a provider.
+
+    `source` is where the program registered it (captured at registration); `config_source`
+    the stack-file line of the config key it was built from, when the program says so
+    (`infra.engine.provenance`). Reports point a reviewer at the second, else the first."""
 
     urn: str
     type: str
@@ -43,6 +92,11 @@ class PlanResource:
     custom: bool = True
     protect: bool = False
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    source: SourceLocation | None = None
+    config_source: SourceLocation | None = None
+    # The config key path the program noted for it (in memory only; `config_source` is its
+    # line once the stack file is known).
+    config_key: tuple[str | int, ...] | None = None
 
     @property
     def is_component(self) -> bool:
@@ -61,7 +115,15 @@ class PlanResource:
             "custom": self.custom,
             "protect": self.protect,
             "propertyDependencies": self.property_dependencies,
+            **({"source": self.source.as_dict()} if self.source else {}),
+            **({"configSource": self.config_source.as_dict()} if self.config_source else {}),
         }
+
+    @property
+    def location(self) -> SourceLocation | None:
+        """The most useful place to act on this resource: its config key, else its program
+        line."""
+        return self.config_source or self.source
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str) -> PlanResource:
@@ -84,6 +146,8 @@ class PlanResource:
             custom=bool(raw.get("custom", not _looks_like_component(raw["type"]))),
             protect=bool(raw.get("protect", False)),
             property_dependencies=dict(raw.get("propertyDependencies") or {}),
+            source=SourceLocation.from_dict(raw.get("source")),
+            config_source=SourceLocation.from_dict(raw.get("configSource")),
         )
 
 
@@ -172,6 +236,9 @@ def _describe(error: Any) -> str:
 
 
 _STRING_OR_NULL = {"type": ["string", "null"]}
+_LOCATION = {"type": "object", "required": ["file", "line"],
+             "properties": {"file": {"type": "string"}, "line": {"type": "integer", "minimum": 1},
+                            "key": {"type": "string"}}}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -197,8 +264,16 @@ PLAN_SCHEMA: dict[str, Any] = {
                 "custom": {"type": "boolean"},
                 "protect": {"type": "boolean"},
                 "propertyDependencies": {"type": "object", "additionalProperties": _STRINGS},
+                "source": _LOCATION,
+                "configSource": _LOCATION,
             },
         }},
+        # What `aidc check --plan` needs to judge the plan as `aidc check STACK` would.
+        "policy": {"type": "object", "properties": {
+            "stackFile": {"type": "string"},
+            "settings": {"type": "object"},
+        }},
+        "stackFile": {"type": "string"},
     },
 }
 

@@ -15,12 +15,14 @@ import gc
 import inspect
 import json
 import logging
+import os
 import runpy
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
@@ -29,8 +31,17 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_in_stack
 
+from infra.engine import provenance
 from infra.engine.mocks import AidcMocks
-from infra.engine.plan import SECRET_PLACEHOLDER, STACK_TYPE, UNKNOWN_PLACEHOLDER, Plan, PlanResource
+from infra.engine.plan import (
+    SECRET_PLACEHOLDER,
+    STACK_TYPE,
+    UNKNOWN_PLACEHOLDER,
+    Plan,
+    PlanResource,
+    SourceLocation,
+)
+from infra.engine.provenance import Key
 from infra.errors import AidcError
 
 _SIG = rpc._special_sig_key
@@ -61,15 +72,45 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def registered_at(request: Any, program_dir: Path | None) -> SourceLocation | None:
+    """Where the program registered a resource: the innermost frame of the SDK's stack trace
+    that lies in `program_dir` (for a resource a library built, the program line that called
+    the library), else the SDK's source position (the constructor's caller). Absolute path."""
+    frames = [f.pc for f in request.stackTrace.frames if f.pc.uri] if request.HasField(
+        "stackTrace") else []
+    if program_dir is not None:
+        root = str(program_dir)
+        for pc in frames:
+            path = _uri_path(pc.uri)
+            if path is not None and (path == root or path.startswith(root + os.sep)):
+                return SourceLocation(file=path, line=max(pc.line, 1))
+    position = request.sourcePosition if request.HasField("sourcePosition") else None
+    if position is not None and position.uri:
+        path = _uri_path(position.uri)
+        if path is not None:
+            return SourceLocation(file=path, line=max(position.line, 1))
+    return None
+
+
+def _uri_path(uri: str) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return os.path.realpath(unquote(parsed.path))
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, keeping every registration request as a PlanResource (and
-    handing each to `on_record` as it is registered, e.g. to a policy pack)."""
+    handing each to `on_record` as it is registered, e.g. to a policy pack), with the place in
+    the program that registered it."""
 
     def __init__(self, mocks: pulumi_mocks.Mocks,
-                 on_record: Callable[[PlanResource], None] | None = None) -> None:
+                 on_record: Callable[[PlanResource], None] | None = None,
+                 program_dir: Path | None = None) -> None:
         super().__init__(mocks)
         self.recorded: list[PlanResource] = []
         self.on_record = on_record
+        self.program_dir = Path(os.path.realpath(program_dir)) if program_dir else None
         self._urns: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -101,6 +142,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             protect=bool(request.protect),
             property_dependencies={k: sorted(set(v.urns))
                                    for k, v in request.propertyDependencies.items()},
+            source=registered_at(request, self.program_dir),
         )
         self.recorded.append(resource)
         if self.on_record is not None:
@@ -121,14 +163,20 @@ def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _assign_components(resources: list[PlanResource]) -> None:
-    """Each resource's `component`: the URN of its nearest enclosing component (not the stack)."""
+def _assign_components(resources: list[PlanResource], keys: Mapping[str, Key]) -> None:
+    """Each resource's `component`: the URN of its nearest enclosing component (not the stack);
+    and its `config_key`: that of its nearest noted ancestor, itself included."""
     by_urn = {r.urn: r for r in resources}
     for res in resources:
         parent = by_urn.get(res.parent or "")
         while parent is not None and (parent.custom or parent.type == STACK_TYPE):
             parent = by_urn.get(parent.parent or "")
         res.component = parent.urn if parent is not None else None
+        if keys:
+            node: PlanResource | None = res
+            while node is not None and node.urn not in keys:
+                node = by_urn.get(node.parent or "")
+            res.config_key = keys[node.urn] if node is not None else None
 
 
 async def _settle_outputs() -> None:
@@ -147,17 +195,20 @@ async def _settle_outputs() -> None:
         await asyncio.wait(pending)
 
 
-def _then_settle(program: Callable[[], Any]) -> Callable[[], Any]:
+def _then_settle(program: Callable[[], Any], keys: dict[str, Key]) -> Callable[[], Any]:
     async def run() -> None:
+        provenance.take_notes()  # nothing left over from an earlier run
         result = program()
         if inspect.isawaitable(result):
             await result
         await _settle_outputs()
+        keys.update(await provenance.resolve_notes(provenance.take_notes()))
     return run
 
 
 def _run_under_mocks(program: Callable[[], Any], monitor: RecordingMonitor, *, project: str,
-                     stack: str, config: dict[str, str], secret_keys: list[str]) -> None:
+                     stack: str, config: dict[str, str], secret_keys: list[str],
+                     keys: dict[str, Key]) -> None:
     set_all_config(config, secret_keys)
     settings.ROOT.set(None)
     settings.configure(pulumi_mocks.MockSettings(
@@ -191,7 +242,7 @@ def _run_under_mocks(program: Callable[[], Any], monitor: RecordingMonitor, *, p
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1, thread_name_prefix="asyncio",
                                                  initializer=_worker_loop))
     try:
-        loop.run_until_complete(run_in_stack(_then_settle(program)))
+        loop.run_until_complete(run_in_stack(_then_settle(program, keys)))
     finally:
         loop.run_until_complete(loop.shutdown_default_executor())
         for worker in worker_loops:
@@ -257,9 +308,12 @@ def run_program(
     secret_keys: Iterable[str] = (),
     mocks: pulumi_mocks.Mocks | None = None,
     on_resource: Callable[[PlanResource], None] | None = None,
+    program_dir: Path | None = None,
 ) -> Plan:
     """Run `program` as a Pulumi stack under mocks and return what it registered
-    (`on_resource` sees each resource as it is registered).
+    (`on_resource` sees each resource as it is registered). Each resource's `source` is where
+    the program registered it (the innermost frame in `program_dir`, when given), and its
+    `config_key` what the program noted (`infra.engine.provenance`).
 
     Exceptions the program raises propagate unchanged, so callers can tell a config error from
     an engine fault.
@@ -268,13 +322,15 @@ def run_program(
     if mocks is None:
         mocks = AidcMocks(project=str(flat.get("gcp:project", "project")),
                           region=str(flat.get("gcp:region", "us-central1")))
-    monitor = RecordingMonitor(mocks, on_resource)
+    monitor = RecordingMonitor(mocks, on_resource, program_dir)
+    keys: dict[str, Key] = {}
     with _collector_paused():
         _on_fresh_thread(lambda: _run_under_mocks(program, monitor, project=project, stack=stack,
-                                                  config=flat, secret_keys=list(secret_keys)))
+                                                  config=flat, secret_keys=list(secret_keys),
+                                                  keys=keys))
     # Registration order follows whichever input resolved first; sort so plans are stable.
     resources = sorted(monitor.recorded, key=lambda r: (r.type != STACK_TYPE, r.urn))
-    _assign_components(resources)
+    _assign_components(resources, keys)
     return Plan(project=project, stack=stack, resources=resources)
 
 

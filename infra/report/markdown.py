@@ -17,12 +17,11 @@ from collections.abc import Iterable, Iterator
 from infra.check.results import CheckResult, Diagnostic, PolicyInfo, Violation
 from infra.report.mermaid import Diagram, component_flowchart
 from infra.report.text import (
-    NO_REASON,
     Group,
     Tally,
     group_violations,
     split_urn,
-    status,
+    suppression,
     tally,
 )
 
@@ -84,8 +83,8 @@ def _summary(result: CheckResult, t: Tally) -> str:
     head = f"### {icon} aidc policy check {word} on stack {stack}"
     violated = len({v.policy for v in result.violations})
     counts = [f"**{t.mandatory} mandatory**", f"{t.advisory} advisory", f"{t.waived} waived"]
-    if t.disabled:
-        counts.append(f"{t.disabled} disabled")
+    counts += [f"{n} {label}" for n, label in ((t.exempt, "exempt"), (t.baseline, "in baseline"),
+                                               (t.disabled, "disabled")) if n]
     counts.append(f"{len(result.violations)} violations of {violated} of "
                   f"{len(result.policies)} policies")
     counts.append(f"{len(plan.custom_resources())} resources")
@@ -118,9 +117,13 @@ def _severity_table(result: CheckResult) -> str:
 
 
 def _status_cell(v: Violation) -> str:
-    if status(v) == "waived":
-        return f"🔕 waived: {md_text(v.waiver or NO_REASON, limit=MAX_CELL)}"
-    return _STATUS.get(v.enforcement, md_text(v.enforcement))
+    quiet = suppression(v)
+    if quiet:
+        return f"🔕 {quiet[0]}: {md_text(quiet[1], limit=MAX_CELL)}"
+    cell = _STATUS.get(v.enforcement, md_text(v.enforcement))
+    if v.waiver_expired:
+        cell += f"<br>waiver expired {md_text(v.waiver_expired)}"
+    return cell
 
 
 def _resource_cell(v: Violation) -> str:
@@ -129,25 +132,31 @@ def _resource_cell(v: Violation) -> str:
     return f"**{md_text(v.resource_name)}**<br>{code(v.resource_type)}"
 
 
-class _Section:
-    """The opening, rows and closing of one `<details>` block, to be cut row by row.
+class Section:
+    """The opening, rows and closing of one block of the comment, to be cut row by row.
 
-    Rows are produced lazily: past the limit, the rest are never formatted.
+    Rows are produced lazily: past the limit, the rest are never formatted. Other modules add
+    their own sections to the comment (`render_markdown(..., sections=...)`, e.g. the changes
+    against a base plan, `infra.report.comparison`); `what` and `total` name and count the
+    rows for the note that says what was cut.
     """
 
     def __init__(self, opening: str, rows: Iterator[str],
-                 closing: str = "\n</details>\n\n") -> None:
+                 closing: str = "\n</details>\n\n", *, what: str = "", total: int = 0) -> None:
         self.opening, self.rows, self.closing = opening, rows, closing
+        self.what, self.total = what, total
 
 
-def _policy_section(group: Group, policy: PolicyInfo | None) -> _Section:
+
+
+def _policy_section(group: Group, policy: PolicyInfo | None) -> Section:
     vs = group.violations
     t = Tally()
     for v in vs:
         t.add(v)
     parts = [f"{n} {name}" for n, name in
              ((t.mandatory, "mandatory"), (t.advisory, "advisory"), (t.waived, "waived"),
-              (t.disabled, "disabled")) if n]
+              (t.exempt, "exempt"), (t.baseline, "in baseline"), (t.disabled, "disabled")) if n]
     n = len(vs)
     summary = (f"<b>{html.escape(group.policy)}</b> · {html.escape(group.severity)} · "
                f"{n} violation{'s' if n != 1 else ''} ({', '.join(parts)})")
@@ -179,10 +188,10 @@ def _policy_section(group: Group, policy: PolicyInfo | None) -> _Section:
                 cells.append(md_text(v.remediation or default_rem, limit=MAX_CELL, breaks=True))
             yield f"| {' | '.join(cells)} |\n"
 
-    return _Section("".join(body), rows())
+    return Section("".join(body), rows())
 
 
-def _diagnostics_section(diagnostics: Iterable[Diagnostic]) -> _Section:
+def _diagnostics_section(diagnostics: Iterable[Diagnostic]) -> Section:
     ds = sorted(diagnostics, key=lambda d: (d.policy, d.urn, d.message))
     n = len(ds)
     opening = (f"<details>\n<summary><b>{n} check{'s' if n != 1 else ''} not verifiable at "
@@ -196,7 +205,7 @@ def _diagnostics_section(diagnostics: Iterable[Diagnostic]) -> _Section:
             yield (f"| {resource} | {md_text(d.policy)} | "
                    f"{md_text(d.message, limit=MAX_CELL, breaks=True)} |\n")
 
-    return _Section(opening, rows())
+    return Section(opening, rows())
 
 
 def _diagram_block(diagram: Diagram) -> str:
@@ -217,8 +226,10 @@ def _fit_diagram(result: CheckResult, allowance: int) -> str:
     return block
 
 
-def render_markdown(result: CheckResult, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    """The pull-request comment, at most `limit` UTF-8 bytes (for any realistic limit)."""
+def render_markdown(result: CheckResult, *, limit: int = GITHUB_COMMENT_LIMIT,
+                    sections: Iterable[Section] = ()) -> str:
+    """The pull-request comment, at most `limit` UTF-8 bytes (for any realistic limit).
+    `sections` (other modules' blocks) follow the violations, cut to the same limit."""
     head = _summary(result, tally(result.violations).total) + _severity_table(result)
     # The diagram may use at most half of what the head leaves; the details get the rest.
     diagram = _fit_diagram(result, (limit - _size(head) - _NOTE_RESERVE) // 2)
@@ -226,15 +237,17 @@ def render_markdown(result: CheckResult, *, limit: int = GITHUB_COMMENT_LIMIT) -
 
     policies = {p.name: p for p in result.policies}
     groups = group_violations(result.violations)
+    extra = list(sections)
     sections = [(_policy_section(g, policies.get(g.policy)), "violations") for g in groups]
     if result.diagnostics:
         sections.append((_diagnostics_section(result.diagnostics), "diagnostics"))
+    sections += [(section, f"extra{i}") for i, section in enumerate(extra)]
 
     chunks = [head]
     if groups:
         chunks.append("#### Violations\n\n")
         budget -= _size(chunks[-1])
-    shown = {"violations": 0, "diagnostics": 0}
+    shown = {"violations": 0, "diagnostics": 0, **{f"extra{i}": 0 for i in range(len(extra))}}
     cut = False
     for section, kind in sections:
         opened = False
@@ -260,10 +273,12 @@ def render_markdown(result: CheckResult, *, limit: int = GITHUB_COMMENT_LIMIT) -
         if result.diagnostics:
             left.append(f"{len(result.diagnostics) - shown['diagnostics']} of "
                         f"{len(result.diagnostics)} unverifiable checks")
+        left += [f"{section.total - shown[f'extra{i}']} of {section.total} {section.what}"
+                 for i, section in enumerate(extra) if shown[f"extra{i}"] < section.total]
         chunks.append(
             "> [!WARNING]\n"
             f"> Not shown: {' and '.join(left)}, to keep this comment within GitHub's "
             f"{GITHUB_COMMENT_LIMIT:,}-character limit. The text, JSON and SARIF reports "
-            "list every one.\n\n")
+            "(and `aidc diff`) list every one.\n\n")
     chunks.append(diagram)
     return "".join(chunks).rstrip("\n") + "\n"

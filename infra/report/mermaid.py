@@ -129,7 +129,7 @@ def _violation_line(n: int) -> list[str]:
 def _status_class(vs: list[Violation]) -> str | None:
     if any(v.blocking for v in vs):
         return "fail"
-    if any(v.waiver is None for v in vs):
+    if any(v.status in ("advisory", "mandatory") for v in vs):
         return "warn"
     return "waived" if vs else None
 

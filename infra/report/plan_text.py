@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
+from typing import Any
 
-from infra.engine.diff import PlanDiff
-from infra.engine.plan import STACK_TYPE, Plan, PlanResource
+from infra.engine.diff import ABSENT, PlanDiff, ValueChange
+from infra.engine.plan import SECRET_PLACEHOLDER, STACK_TYPE, Plan, PlanResource
 
 
 def _children(plan: Plan) -> dict[str | None, list[PlanResource]]:
@@ -56,6 +58,23 @@ def render_plan(plan: Plan, *, summary_only: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+MAX_VALUE = 120  # characters of one side of a change in text
+
+
+def value_text(value: Any) -> str:
+    """A value as one short line: JSON (so strings are quoted), cut at MAX_VALUE."""
+    text = repr(value) if value is ABSENT else json.dumps(value, ensure_ascii=False,
+                                                             default=str)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def value_change_text(change: ValueChange) -> str:
+    """`old -> new`, secrets as [secret] on both sides."""
+    if change.secret:
+        return f"{SECRET_PLACEHOLDER} -> {SECRET_PLACEHOLDER}"
+    return f"{value_text(change.old)} -> {value_text(change.new)}"
+
+
 def render_diff(diff: PlanDiff, base: Plan, target: Plan) -> str:
     lines = [f"Diff {base.project}/{base.stack} -> {target.project}/{target.stack}: "
              f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed"]
@@ -66,9 +85,9 @@ def render_diff(diff: PlanDiff, base: Plan, target: Plan) -> str:
     for change in diff.changed:
         mark = "+-" if change.replaces else "~ "
         lines.append(f"{mark} {change.name}  ({change.type})")
-        for path in change.paths:
-            tag = "  [forces replacement]" if path in change.replaces else ""
-            lines.append(f"      {path}{tag}")
+        for value in change.values:
+            tag = "  [forces replacement]" if value.path in change.replaces else ""
+            lines.append(f"      {value.path}: {value_change_text(value)}{tag}")
     replaced = [c for c in diff.changed if c.replaces]
     if replaced:
         lines.append(f"{len(replaced)} resource(s) would be REPLACED (destroyed and recreated): "

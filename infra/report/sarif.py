@@ -2,14 +2,21 @@
 
 Choices a code-scanning UI depends on:
 - One rule per policy, carrying `security-severity` (GitHub's ranking: >= 9.0 critical,
-  7.0-8.9 high, 4.0-6.9 medium, below low) and the policy's references as tags.
-- Resources have no source line, so every result points at the stack's config file, line 1
-  (what a UI can open), and names the resource in a logical location and in its message.
-- Because every result sits on the same line, GitHub's own line-hash fingerprint would fold them
-  into one alert; each result therefore brings `partialFingerprints` derived from (policy, urn),
-  which also keeps an alert's identity across edits of the stack file.
-- Waivers become `suppressions` (kind external: they live in stack config), so the alert is
-  shown as dismissed with its reason rather than vanishing.
+  7.0-8.9 high, 4.0-6.9 medium, below low), the policy's references as tags, and its
+  remediation as the rule's help.
+- Each result points at the most useful place a reviewer can act on, from the plan
+  (`PlanResource.location`): the stack file's line of the config key that built the resource,
+  else the program's file and line that registered it, else the stack file's first line. URIs
+  are relative to the repository root (`%SRCROOT%`), as code scanning needs to place them on a
+  diff. The resource is named in a logical location and in the message; the program line is a
+  related location when the config key is the primary one.
+- Several resources come from one config key, so results share lines, and GitHub's own
+  line-hash fingerprint would fold them into one alert; each result therefore brings
+  `partialFingerprints` derived from (policy, urn), which also keeps an alert's identity across
+  edits of the stack file.
+- Waivers and named exemptions become `suppressions` (kind external: they live in stack config
+  and in the policy's metadata), so the alert is shown as dismissed with its reason rather than
+  vanishing; with a baseline, each result says whether it is new (`baselineState`).
 - Checks not verifiable at preview are tool notifications, not results: they are not findings.
 """
 
@@ -19,12 +26,14 @@ import hashlib
 import json
 import re
 from importlib import metadata
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from infra.engine.plan import STACK_TYPE
 from infra.check.results import CheckResult, PolicyInfo, Violation
+from infra.engine.plan import STACK_TYPE, PlanResource, SourceLocation
 from infra.report.markdown import md_text
-from infra.report.text import NO_REASON, split_urn, violation_sort_key
+from infra.report.text import split_urn, suppression, violation_sort_key
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
@@ -40,7 +49,7 @@ FINGERPRINT_KEY = "aidcViolation/v1"
 
 
 def default_source_file(stack: str) -> str:
-    """The stack's config file, relative to the repository root."""
+    """A stack's config file when the plan names none, relative to the repository root."""
     return f"stacks/Pulumi.{stack}.yaml" if stack else "Pulumi.yaml"
 
 
@@ -105,16 +114,24 @@ def _logical(urn: str) -> dict[str, Any]:
     return {"name": split_urn(urn)[1], "fullyQualifiedName": urn, "kind": "resource"}
 
 
-def _result(v: Violation, index: int, source_file: str, stack_urn: str,
-            rule_remediation: str) -> dict[str, Any]:
+def _physical(where: SourceLocation, artifacts: dict[str, int]) -> dict[str, Any]:
+    """A physicalLocation: relative files under %SRCROOT%, absolute ones as file: URIs."""
+    index = artifacts.setdefault(where.file, len(artifacts))
+    if where.file.startswith("/"):
+        artifact: dict[str, Any] = {"uri": Path(where.file).as_uri(), "index": index}
+    else:
+        artifact = {"uri": quote(where.file), "uriBaseId": SRCROOT, "index": index}
+    return {"artifactLocation": artifact, "region": {"startLine": where.line}}
+
+
+def _result(v: Violation, index: int, fallback: SourceLocation, stack_urn: str,
+            rule_remediation: str, resources: dict[str, PlanResource],
+            artifacts: dict[str, int], baseline: bool) -> dict[str, Any]:
     urn = v.urn or stack_urn
     where = f"{v.resource_type} '{v.resource_name}'" if v.urn else "stack"
-    location: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": source_file, "uriBaseId": SRCROOT, "index": 0},
-            "region": {"startLine": 1},
-        },
-    }
+    resource = resources.get(v.urn) if v.urn else None
+    primary = (resource.location if resource is not None else None) or fallback
+    location: dict[str, Any] = {"physicalLocation": _physical(primary, artifacts)}
     if urn:
         location["logicalLocations"] = [_logical(urn)]
     fp = fingerprint(v.policy, v.urn)
@@ -133,19 +150,37 @@ def _result(v: Violation, index: int, source_file: str, stack_urn: str,
             "resourceName": v.resource_name,
         },
     }
+    if primary.key:
+        out["properties"]["configKey"] = primary.key
+    if resource is not None and resource.config_source and resource.source:
+        out["relatedLocations"] = [{"id": 1, "message": {"text": "registered here"},
+                                    "physicalLocation": _physical(resource.source, artifacts)}]
     if v.remediation and v.remediation.strip() != rule_remediation:
         out["properties"]["remediation"] = v.remediation  # only what the rule's help lacks
-    if v.waiver is not None:
-        out["suppressions"] = [{"kind": "external", "status": "accepted",
-                                "justification": v.waiver or NO_REASON}]
+    quiet = suppression(v)
+    if quiet is not None and quiet[0] != "baseline":
+        why = quiet[1] if quiet[0] == "waived" else f"exempt by the policy's named rule {quiet[1]}"
+        out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": why}]
+    if v.waiver_expired:
+        out["properties"]["waiverExpired"] = v.waiver_expired
+    if baseline:
+        out["baselineState"] = "unchanged" if v.baseline else "new"
     return out
 
 
 def build_sarif(result: CheckResult, *, source_file: str | None = None) -> dict[str, Any]:
-    """The SARIF log as a dict (for callers that merge runs or post-process)."""
+    """The SARIF log as a dict (for callers that merge runs or post-process). `source_file`
+    (relative to the repository root) is where findings without a location of their own point;
+    default: the stack file the plan recorded, else `stacks/Pulumi.<stack>.yaml`."""
     plan = result.plan
-    source = source_file or default_source_file(plan.stack)
+    recorded = plan.extras.get("stackFile")
+    source = source_file or (recorded if isinstance(recorded, str) and recorded
+                             else default_source_file(plan.stack))
+    fallback = SourceLocation(file=source, line=1)
     stack_urn = next((r.urn for r in plan.resources if r.type == STACK_TYPE), "")
+    resources = plan.by_urn()
+    artifacts: dict[str, int] = {source: 0}
+    baseline = any(v.baseline for v in result.violations)
 
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
@@ -161,7 +196,8 @@ def build_sarif(result: CheckResult, *, source_file: str | None = None) -> dict[
             remediation[p.name] = p.remediation.strip()
             rules.append(_rule(p))
 
-    results = [_result(v, index[v.policy], source, stack_urn, remediation[v.policy])
+    results = [_result(v, index[v.policy], fallback, stack_urn, remediation[v.policy],
+                       resources, artifacts, baseline)
                for v in sorted(result.violations, key=violation_sort_key)]
 
     notifications = []
@@ -189,7 +225,9 @@ def build_sarif(result: CheckResult, *, source_file: str | None = None) -> dict[
         # GitHub keeps one set of alerts per category: one per stack, so stacks never clash.
         "automationDetails": {"id": f"{TOOL_NAME}/{plan.stack or 'default'}/"},
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "The repository root."}}},
-        "artifacts": [{"location": {"uri": source, "uriBaseId": SRCROOT}}],
+        "artifacts": [{"location": ({"uri": Path(f).as_uri()} if f.startswith("/") else
+                                    {"uri": quote(f), "uriBaseId": SRCROOT})}
+                      for f in sorted(artifacts, key=artifacts.__getitem__)],
         "invocations": [{
             "executionSuccessful": True,
             "exitCode": result.exit_code,

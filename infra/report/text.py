@@ -40,8 +40,20 @@ def violation_sort_key(v: Violation) -> tuple[int, str, str, str, str, str, str]
 
 
 def status(v: Violation) -> str:
-    """How a violation counts: 'waived' when a waiver covers it, else its enforcement level."""
-    return "waived" if v.waiver is not None else v.enforcement
+    """How a violation counts: waived, exempt, baseline, or its enforcement level."""
+    return v.status
+
+
+def suppression(v: Violation) -> tuple[str, str] | None:
+    """(label, why) of what keeps the violation from counting, or None: a waiver's reason, a
+    named exemption, the baseline. Every format shows it the same way."""
+    if v.waiver is not None:
+        return "waived", v.waiver or NO_REASON
+    if v.exemption is not None:
+        return "exempt", v.exemption
+    if v.baseline:
+        return "baseline", "in the baseline given with --baseline"
+    return None
 
 
 @dataclass(frozen=True)
@@ -68,21 +80,20 @@ class Tally:
     advisory: int = 0
     waived: int = 0
     disabled: int = 0
+    exempt: int = 0
+    baseline: int = 0
 
     def add(self, v: Violation) -> None:
         s = status(v)
-        if s == "waived":
-            self.waived += 1
-        elif s == "mandatory":
-            self.mandatory += 1
-        elif s == "advisory":
-            self.advisory += 1
+        if s in ("waived", "mandatory", "advisory", "exempt", "baseline"):
+            setattr(self, s, getattr(self, s) + 1)
         else:
             self.disabled += 1
 
     @property
     def total(self) -> int:
-        return self.mandatory + self.advisory + self.waived + self.disabled
+        return (self.mandatory + self.advisory + self.waived + self.disabled + self.exempt
+                + self.baseline)
 
 
 @dataclass
@@ -125,8 +136,8 @@ def verdict(result: CheckResult) -> str:
     """The closing line: PASS/FAIL and the counts a CI log reader looks for."""
     t = tally(result.violations).total
     parts = [f"{t.mandatory} mandatory", f"{t.advisory} advisory", f"{t.waived} waived"]
-    if t.disabled:
-        parts.append(f"{t.disabled} disabled")
+    parts += [f"{n} {label}" for n, label in ((t.exempt, "exempt"), (t.baseline, "in baseline"),
+                                              (t.disabled, "disabled")) if n]
     word = "FAIL" if result.exit_code else "PASS"
     tail = f" ({len(result.diagnostics)} not verifiable at preview)" if result.diagnostics else ""
     return f"{word}: {', '.join(parts)}{tail}"
@@ -147,7 +158,8 @@ def _field(label: str, value: str, indent: str) -> Iterator[str]:
 
 
 def _violation_lines(v: Violation) -> Iterator[str]:
-    mark = "  [WAIVED]" if v.waiver is not None else ""
+    quiet = suppression(v)
+    mark = f"  [{quiet[0].upper()}]" if quiet else ""
     yield f"    - {resource_label(v.resource_type, v.resource_name)}{mark}"
     indent = " " * 8
     if v.urn:
@@ -158,8 +170,10 @@ def _violation_lines(v: Violation) -> Iterator[str]:
     yield from _field("message", v.message, indent)
     if v.remediation:
         yield from _field("remediation", v.remediation, indent)
-    if v.waiver is not None:
-        yield from _field("waived", v.waiver or NO_REASON, indent)
+    if quiet:
+        yield from _field(*quiet, indent)
+    if v.waiver_expired:
+        yield from _field("waiver", f"expired on {v.waiver_expired}", indent)
 
 
 def _diagnostic_lines(d: Diagnostic) -> Iterator[str]:
@@ -194,9 +208,12 @@ def _styled_lines(result: CheckResult) -> Iterator[tuple[str, str]]:
             n = len(g.violations)
             yield f"  {g.policy} ({n} violation{'s' if n != 1 else ''})", style
             for v in g.violations:
-                line_style = "dim" if v.waiver is not None else ""
+                line_style = "dim" if suppression(v) else ""
                 for line in _violation_lines(v):
                     yield line, line_style
+    if result.skipped:
+        yield "", ""
+        yield f"Skipped policies ({len(result.skipped)}): {', '.join(result.skipped)}", "dim"
     if result.diagnostics:
         yield "", ""
         yield f"NOT VERIFIABLE AT PREVIEW ({len(result.diagnostics)})", "bold magenta"

@@ -31,6 +31,7 @@ def program(tmp_path: Path, tail: str) -> Path:
     directory.mkdir()
     (directory / "__main__.py").write_text(PUBLIC_BUCKET + textwrap.dedent(tail))
     (directory / "Pulumi.dev.yaml").write_text(STACK)
+    (directory / "Pulumi.yaml").write_text("name: prog\nruntime: python\n")
     return directory
 
 

@@ -79,7 +79,8 @@ def test_kms_key_settings() -> None:
         assert key["versionTemplate"] == {"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION",
                                           "protectionLevel": "SOFTWARE"}
         assert key["keyRing"] == captured["ring"]
-        assert key["labels"] == {"team": "ml", "purpose": purpose}
+        assert key["labels"] == {"team": "ml", "purpose": purpose,
+                                 "data-classification": "confidential"}
 
 
 @pytest.mark.parametrize(("days", "seconds"), [(1, "86400s"), (30, "2592000s"), (365, "31536000s")])
@@ -158,3 +159,14 @@ def test_kms_grant_adds_member() -> None:
     assert extra.inputs["member"] == "serviceAccount:x@y.iam.gserviceaccount.com"
     assert extra.inputs["role"] == ENCRYPTER
     assert counts["storage"] == 2
+
+
+def test_key_classification_is_the_specs_and_has_one_owner() -> None:
+    """Every key carries `classification` as its data-classification label (confidential when
+    omitted, as the pack assumes for unlabelled data); the label cannot also be set by hand."""
+    plan = plan_of(lambda: KmsKeys("kms", KmsSpec(key_ring="aidc-test", location=REGION,
+                                                  classification="restricted"), project=PROJECT))
+    keys = [r for r in plan.resources if r.type == "gcp:kms/cryptoKey:CryptoKey"]
+    assert keys and {k.inputs["labels"]["data-classification"] for k in keys} == {"restricted"}
+    with pytest.raises(ValueError, match="set `classification` instead"):
+        KmsSpec(key_ring="r", location=REGION, labels={"data-classification": "public"})

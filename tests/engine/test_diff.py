@@ -12,6 +12,8 @@ and `aidc diff BASE TARGET [--json]`. The base is planned once per module, each 
 
 from __future__ import annotations
 
+import re
+
 import copy
 import json
 from collections.abc import Callable
@@ -113,7 +115,7 @@ def test_gpu_machine_type_forces_replacement(diffs: Diffs) -> None:
     assert change["paths"] == ["nodeConfig.machineType"]
     assert change["replaces"] == ["nodeConfig.machineType"]
     assert "+- gpu-l4-pool" in text
-    assert "nodeConfig.machineType  [forces replacement]" in text
+    assert re.search(r'nodeConfig\.machineType: "[^"]+" -> "[^"]+"  \[forces replacement\]', text)
     assert "would be REPLACED" in text and "gpu-l4-pool" in text.splitlines()[-1]
 
 
@@ -124,7 +126,8 @@ def test_filestore_tier_forces_replacement(diffs: Diffs) -> None:
     assert "tier" in change["paths"]
     assert change["replaces"] == ["tier"]
     assert "+- share-instance" in text
-    assert "tier  [forces replacement]" in text
+    assert 'tier: "BASIC_HDD" -> "ZONAL"  [forces replacement]' in text
+    assert change["values"] == [{"path": "tier", "old": "BASIC_HDD", "new": "ZONAL"}]
     assert "would be REPLACED" in text
 
 
@@ -146,3 +149,16 @@ def test_filestore_capacity_updates_in_place(diffs: Diffs) -> None:
     assert change["replaces"] == []
     assert "~  share-instance" in text
     assert "forces replacement" not in text and "REPLACED" not in text
+
+
+def test_a_secret_stays_secret_on_both_sides() -> None:
+    """A value that is a secret on either side is shown as [secret] on both, in JSON and text."""
+    from infra.engine.diff import changed_values
+    from infra.report.plan_text import value_change_text
+
+    [change] = changed_values({"token": "[secret]"}, {"token": "s3cr3t-in-clear"})
+    assert change.as_dict() == {"path": "token", "old": "[secret]", "new": "[secret]"}
+    assert value_change_text(change) == "[secret] -> [secret]"
+    [added] = changed_values({}, {"labels": {"team": "ml"}})
+    assert added.as_dict() == {"path": "labels", "new": {"team": "ml"}}
+    assert value_change_text(added) == '(absent) -> {"team": "ml"}'

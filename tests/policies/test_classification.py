@@ -89,6 +89,13 @@ CASES = [
          why="node auto-provisioning without a service account"),
     Case("no-node-pool-on-default-sa", NODE_POOL, fails=False),
     Case("no-node-pool-on-default-sa", CLUSTER, fails=False),
+    # A duration that does not parse fails, saying so.
+    Case("restricted-versioning-or-retention", BUCKET,
+         {**_UNVERSIONED, "retentionPolicy": {"retentionPeriod": "thirty days"}},
+         expect="is not a duration"),
+    Case("restricted-bucket-key-rotation", BUCKET,
+         extra=[resource(CRYPTO_KEY, "training-data-key", {"rotationPeriod": "NaNs"})],
+         expect="is not a duration"),
 ]
 
 

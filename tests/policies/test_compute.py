@@ -7,7 +7,10 @@ import pytest
 from tests.policy_fixtures import (
     DELETE,
     INSTANCE,
+    INSTANCE_FROM_MACHINE_IMAGE,
+    INSTANCE_FROM_TEMPLATE,
     INSTANCE_TEMPLATE,
+    REGION_INSTANCE_TEMPLATE,
     PROJECT_METADATA,
     PROJECT_METADATA_ITEM,
     Case,
@@ -66,6 +69,28 @@ CASES = [
     Case("instance-no-default-sa", INSTANCE, fails=False),
     Case("instance-no-default-sa", INSTANCE, {"serviceAccount": DELETE}, fails=False,
          why="no service account attached"),
+    # Every type that creates or templates a VM: instances from a template or machine image
+    # (Checkov CKV_GCP_32's fixture: an instance from a template whose metadata sets
+    # block-project-ssh-keys = false fails; one that leaves it to the template is not judged).
+    Case("instance-block-project-ssh-keys", INSTANCE_FROM_TEMPLATE,
+         {(MD, "block-project-ssh-keys"): "false"}),
+    Case("instance-block-project-ssh-keys", INSTANCE_FROM_TEMPLATE, {MD: DELETE}, fails=False,
+         not_applicable=True, why="inherited from the template, judged there"),
+    Case("instance-shielded-vm", REGION_INSTANCE_TEMPLATE, {(SHIELD, "enableSecureBoot"): False}),
+    Case("instance-shielded-vm", INSTANCE_FROM_TEMPLATE, {(SHIELD, "enableVtpm"): False}),
+    Case("instance-shielded-vm", INSTANCE_FROM_MACHINE_IMAGE, fails=False, not_applicable=True,
+         why="inherited from the machine image"),
+    Case("instance-no-serial-port", INSTANCE_FROM_TEMPLATE, {(MD, "serial-port-enable"): "TRUE"}),
+    Case("instance-os-login", INSTANCE_FROM_MACHINE_IMAGE, {(MD, "enable-oslogin"): "FALSE"}),
+    Case("instance-no-default-sa", INSTANCE_FROM_TEMPLATE,
+         {("serviceAccount", "email"): "123-compute@developer.gserviceaccount.com"}),
+    Case("instance-no-external-ip", INSTANCE_FROM_TEMPLATE,
+         {"networkInterfaces": [{"subnetwork": "aidc-dev-gpu", "accessConfigs": [{}]}]}),
+    Case("instance-no-ip-forwarding", REGION_INSTANCE_TEMPLATE, {"canIpForward": True}),
+    Case("instance-no-ip-forwarding", INSTANCE_FROM_MACHINE_IMAGE, {"canIpForward": True}),
+    Case("disk-cmek", INSTANCE_FROM_TEMPLATE, {("bootDisk", "kmsKeySelfLink"): DELETE}),
+    Case("disk-cmek", INSTANCE_FROM_TEMPLATE, {"bootDisk": DELETE}, fails=False,
+         not_applicable=True, why="boot disk inherited from the template"),
 ]
 
 

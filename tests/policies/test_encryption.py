@@ -118,6 +118,11 @@ CASES = [
          why="a customer-supplied key"),
     Case("disk-cmek", DISK, inputs=_INTERNAL_DISK, fails=False, not_applicable=True,
          why="internal disk"),
+    # A duration that does not parse fails, saying so: not a number, NaN, negative, another unit.
+    *(Case("kms-rotation-max", CRYPTO_KEY, {"rotationPeriod": raw}, expect="is not a duration",
+           why=f"rotationPeriod {raw}") for raw in ("NaNs", "nan", "-86400s", "90d", "inf")),
+    Case("kms-key-protected", CRYPTO_KEY, {"destroyScheduledDuration": "NaNs"},
+         expect="is not a duration"),
 ]
 
 

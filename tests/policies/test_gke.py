@@ -130,6 +130,28 @@ CASES = [
          {("authenticatorGroupsConfig", "securityGroup"): "k8s-admins@acme.example"},
          expect="gke-security-groups@", why="GKE ignores any other group name"),
     Case("gke-rbac-google-groups", CLUSTER, fails=False),
+    # G6 named exemptions: auto-repair off where Google requires it (flex-start and queued
+    # provisioning pools, known from the pool's inputs or node label), and nowhere else.
+    Case("gke-release-channel-autoupgrade", NODE_POOL,
+         {("management", "autoRepair"): False, ("nodeConfig", "flexStart"): True}, fails=False,
+         why="flex-start pool: exempt"),
+    Case("gke-release-channel-autoupgrade", NODE_POOL,
+         {("management", "autoRepair"): False,
+          ("nodeConfig", "labels", "cloud.google.com/gke-flex-start"): "true"}, fails=False,
+         why="flex-start node label: exempt"),
+    Case("gke-release-channel-autoupgrade", NODE_POOL,
+         {("management", "autoRepair"): False, ("queuedProvisioning", "enabled"): True},
+         fails=False, why="queued provisioning pool: exempt"),
+    Case("gke-release-channel-autoupgrade", NODE_POOL,
+         {("management", "autoRepair"): False, ("nodeConfig", "spot"): True},
+         why="a spot pool gets no exemption"),
+    Case("gke-release-channel-autoupgrade", NODE_POOL,
+         {("management", "autoUpgrade"): False, ("nodeConfig", "flexStart"): True},
+         why="the exemption covers auto-repair only"),
+    Case("gke-release-channel-autoupgrade", CLUSTER,
+         {"nodePools": [{"name": "dws", "nodeConfig": {"flexStart": True},
+                         "management": {"autoRepair": False}}]}, fails=False,
+         why="an inline flex-start pool: exempt"),
 ]
 
 
@@ -143,3 +165,21 @@ def test_flags_violation(analyzer, case: Case) -> None:  # noqa: F811
 def test_passes_compliant(analyzer, case: Case) -> None:  # noqa: F811
     """Golden clusters and node pools, Autopilot and safe provider defaults pass."""
     assert_case(analyzer, case)
+
+
+def test_exemption_is_named_in_the_finding_and_listed_in_the_metadata(analyzer) -> None:  # noqa: F811
+    """An exempt finding is reported, not dropped: it carries the exemption's id (listed in the
+    policy's metadata and served among its tags) and why, and does not block."""
+    from policies.metadata import BY_NAME
+    from tests.policy_fixtures import plan_of, resource
+
+    pool = resource(NODE_POOL, "dws", {("management", "autoRepair"): False,
+                                       ("nodeConfig", "flexStart"): True})
+    result = analyzer.check(plan_of(pool), pack_config={"all": "mandatory"})
+    [found] = [v for v in result.violations if v.policy == "gke-release-channel-autoupgrade"]
+    assert found.exemption == "flex-start-no-auto-repair" and not found.blocking
+    assert "flex-start" in found.message and result.exit_code == 0
+    meta = BY_NAME["gke-release-channel-autoupgrade"]
+    assert "flex-start-no-auto-repair" in {e.id for e in meta.exemptions}
+    served = {p.name: p for p in analyzer.start().policies}["gke-release-channel-autoupgrade"]
+    assert "exemption:flex-start-no-auto-repair" in served.tags

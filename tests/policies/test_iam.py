@@ -144,6 +144,33 @@ CASES = [
          {("transferSpec", "awsS3DataSource"): DELETE,
           ("transferSpec", "gcsDataSource"): {"bucketName": "aidc-dev-staging"}},
          fails=False, not_applicable=True, why="GCS to GCS"),
+    # I2: a `user:` member whose e-mail is a service account's is a service account
+    # (Checkov CKV_GCP_42 matches the member's e-mail, whatever its prefix).
+    Case("no-primitive-roles-for-sa", PROJECT_IAM_MEMBER,
+         {"role": "roles/editor", "member": "user:deployer@aidc-dev.iam.gserviceaccount.com"}),
+    Case("no-primitive-roles-for-sa", PROJECT_IAM_BINDING,
+         {"role": "roles/owner", "members": ["user:123-compute@developer.gserviceaccount.com"]}),
+    # I11 no-basic-roles: owner/editor/viewer for any other member at project, folder and
+    # organization level (Checkov CKV_GCP_115/116/117 and their fixtures: a project IAMMember
+    # with roles/viewer, a folder binding with roles/editor, an organization member with
+    # roles/owner fail; a predefined role passes).
+    Case("no-basic-roles", PROJECT_IAM_MEMBER,
+         {"role": "roles/viewer", "member": "user:alice@example.com"}),
+    Case("no-basic-roles", PROJECT_IAM_BINDING,
+         {"role": "roles/editor", "members": ["group:ml-team@example.com"]}),
+    Case("no-basic-roles", "gcp:folder/iAMBinding:IAMBinding",
+         inputs={"folder": "folders/1234", "role": "roles/editor",
+                 "members": ["group:ml-team@example.com"]}),
+    Case("no-basic-roles", "gcp:organizations/iAMMember:IAMMember",
+         inputs={"orgId": "123456789012", "role": "roles/owner", "member": "domain:example.com"}),
+    Case("no-basic-roles", PROJECT_IAM_POLICY, {"policyData": json.dumps({"bindings": [
+        {"role": "roles/owner", "members": ["group:platform-admins@example.com"]}]})}),
+    Case("no-basic-roles", PROJECT_IAM_MEMBER, fails=False),
+    Case("no-basic-roles", PROJECT_IAM_MEMBER,
+         {"role": "roles/container.viewer", "member": "user:alice@example.com"}, fails=False,
+         why="a predefined role"),
+    Case("no-basic-roles", PROJECT_IAM_MEMBER, {"role": "roles/editor"}, fails=False,
+         why="a service account: no-primitive-roles-for-sa reports it, once"),
 ]
 
 

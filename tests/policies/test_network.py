@@ -154,6 +154,14 @@ CASES = [
     Case("instance-no-ip-forwarding", INSTANCE_TEMPLATE, {"canIpForward": True}),
     Case("instance-no-ip-forwarding", INSTANCE, fails=False),
     Case("instance-no-ip-forwarding", INSTANCE, {"canIpForward": DELETE}, fails=False),
+    # "Anywhere" in every spelling the provider accepts (Checkov's firewall checks look for the
+    # literal "0.0.0.0/0" only, so these pass there).
+    *(Case("no-world-ssh-rdp", FIREWALL, {"sourceRanges": [anywhere]}, why=f"source {anywhere}")
+      for anywhere in ("0.0.0.0", "::/0", "::0", "::", " 0.0.0.0/0 ")),
+    Case("no-world-all-ports", FIREWALL, {"sourceRanges": ["::"],
+                                          "allows": [{"protocol": "all"}]}),
+    Case("no-world-ssh-rdp", FIREWALL, {"sourceRanges": ["10.0.0.0"]}, fails=False,
+         why="a single private address is not the world"),
 ]
 
 

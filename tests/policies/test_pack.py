@@ -73,6 +73,7 @@ ROSTER = (
     ("E7", "disk-cmek", "high"),
     ("I1", "no-user-managed-sa-keys", "high"),
     ("I2", "no-primitive-roles-for-sa", "high"),
+    ("I11", "no-basic-roles", "high"),
     ("I3", "no-sa-user-token-creator-at-project", "high"),
     ("I4", "restricted-no-foreign-members", "high"),
     ("I5", "default-compute-sa-not-granted", "medium"),

@@ -27,7 +27,7 @@ def test_content_matches_the_result() -> None:
     assert doc["project"] == "aidc" and doc["stack"] == "dev"
     assert doc["passed"] is False
     assert doc["summary"] == {"resources": 13, "policies": 5, "violations": 5, "mandatory": 1,
-                              "waived": 1}
+                              "waived": 1, "exempt": 0, "baseline": 0}
     assert [p["name"] for p in doc["policies"]] == [p.name for p in POLICIES]
     assert doc["policies"][0]["references"] == ["CIS GCP 5.3", "CKV_GCP_81"]
     waived = [v for v in doc["violations"] if v["waiver"]]

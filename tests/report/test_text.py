@@ -118,14 +118,14 @@ def test_split_urn() -> None:
 
 def test_render_dispatches_every_format() -> None:
     result = make_result()
-    assert FORMATS == ("text", "json", "sarif", "markdown")
+    assert FORMATS == ("text", "json", "sarif", "junit", "markdown")
     assert render(result, "text") == render_text(result)
     outputs = {fmt: render(result, fmt) for fmt in FORMATS}
     assert len(set(outputs.values())) == len(FORMATS)
 
 
 def test_rejects_unknown_format() -> None:
-    with pytest.raises(AidcError, match="'html' is not one of text, json, sarif, markdown"):
+    with pytest.raises(AidcError, match="'html' is not one of text, json, sarif, junit, markdown"):
         render(make_result(), "html")  # type: ignore[arg-type]
 
 
