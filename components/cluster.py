@@ -28,7 +28,6 @@ class ClusterSpec(Spec):
     region: str
     config: ClusterConfig
     node_sa_id: str
-    workload_sa_id: str
     deletion_protection: bool
     multi_networking: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
@@ -94,8 +93,8 @@ class GkeCluster(pulumi.ComponentResource):
     """The control plane and a small system pool; accelerator pools attach with `cluster_id`.
 
     - Private nodes, optional private endpoint, authorized networks only (no 0.0.0.0/0).
-    - Workload Identity; nodes run as a dedicated least-privilege service account, workloads as
-      another one bound to one Kubernetes service account.
+    - Workload Identity; nodes run as a dedicated least-privilege service account. Workloads
+      get their identities per team from `components.tenancy` (aidc:tenants).
     - Dataplane V2 (network policy enforcement), multi-networking when a pool needs extra NICs.
     - Secrets encrypted with the gke KMS key: the GKE agent's grant is ordered first.
     - Managed Prometheus and DCGM metrics, GCS FUSE and Filestore CSI drivers, image streaming.
@@ -104,7 +103,6 @@ class GkeCluster(pulumi.ComponentResource):
 
     cluster: gcp.container.Cluster
     node_service_account: gcp.serviceaccount.Account
-    workload_service_account: gcp.serviceaccount.Account
     system_pool: gcp.container.NodePool
     cluster_id: pulumi.Output[str]
     name: pulumi.Output[str]
@@ -185,24 +183,12 @@ class GkeCluster(pulumi.ComponentResource):
         })
 
     def _identities(self, name: str, spec: ClusterSpec, project: str) -> list[pulumi.Resource]:
-        """The node and workload service accounts, the node account's least-privilege roles
-        (returned: the cluster waits for them) and the workload account's Workload Identity
-        binding to one Kubernetes service account."""
+        """The node service account and its least-privilege roles (returned: the cluster waits
+        for them). Workload identities are the teams' (components.tenancy)."""
         child = pulumi.ResourceOptions(parent=self)
-        cfg = spec.config
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=spec.node_sa_id, project=project,
             display_name=f"GKE nodes of {spec.name}", opts=child)
-        self.workload_service_account = gcp.serviceaccount.Account(
-            f"{name}-workloads", account_id=spec.workload_sa_id, project=project,
-            display_name=f"Workloads of {spec.name} (Workload Identity)", opts=child)
-        gcp.serviceaccount.IAMMember(
-            f"{name}-workloads-wi",
-            service_account_id=self.workload_service_account.name,
-            role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{project}.svc.id.goog[{cfg.workload_namespace}/{cfg.workload_ksa}]",
-            opts=child,
-        )
         node_member = self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}")
         return [gcp.projects.IAMMember(f"{name}-nodes-{role.split('/')[-1].split('.')[-1]}",
                                        project=project, role=role, member=node_member, opts=child)

@@ -18,6 +18,8 @@ from components.kms import KmsKeys, KmsSpec
 from components.network import PODS_RANGE, SERVICES_RANGE, ExtraNetSpec, VpcFabric, VpcSpec
 from components.services import ProjectServices
 from components.storage import BucketsSpec, DataBuckets
+from components.tenancy.component import Tenancy, WebhookFirewallSpec
+from components.tenancy.objects import LOCAL_QUEUE, FlavorSpec, TenancySpec
 from components.monitoring.alerts import MonitoredResources
 from components.monitoring.stack import MonitoringStack
 from components.tpu_pool import TpuNodePool, TpuPoolSpec
@@ -26,12 +28,9 @@ from infra.gcp import naming
 from infra.config.platform import PlatformConfig
 from policies.protocol import CLASSIFICATION_LABEL
 from infra.config.storage import ACCESS_LOGS_PURPOSE
+from infra.config.tenants import flavor_name, pool_capacities, pool_key
 from infra.config.transfers import topic_name
 from infra.gcp.netplan import NetworkPlan
-
-# Workloads read datasets and write everything else; nothing gets bucket admin.
-WORKLOAD_BUCKET_ROLES = {"datasets": "roles/storage.objectViewer"}
-WORKLOAD_DEFAULT_ROLE = "roles/storage.objectUser"
 
 
 class Platform:
@@ -67,6 +66,8 @@ class Platform:
         self.gpu_pools = self._gpu_pools(cfg, labels)
         self.tpu_pools = self._tpu_pools(cfg, labels)
         self.transfers = self._transfers(cfg, labels)
+        self._k8s_provider: k8s.Provider | None = None
+        self.tenancy = self._tenancy(cfg)
         self.monitoring = self._monitoring(cfg, labels)
         self._export()
 
@@ -118,7 +119,6 @@ class Platform:
             ClusterSpec(name=naming.cluster_name(prefix, cfg.cluster.name), region=cfg.region,
                         config=cfg.cluster,
                         node_sa_id=naming.service_account_id(prefix, "nodes"),
-                        workload_sa_id=naming.service_account_id(prefix, "workloads"),
                         deletion_protection=cfg.is_production,
                         multi_networking=any(p.uses_gpudirect for p in cfg.gpu_pools.values()),
                         labels=labels),
@@ -132,11 +132,6 @@ class Platform:
             depends_on=[*self.kms.grants["gke"], *self.kms.grants["disks"],
                         *self.services.enabled("container.googleapis.com")],
         )
-        if self.buckets is not None:
-            member = cluster.workload_service_account.email.apply(lambda e: f"serviceAccount:{e}")
-            for purpose in cfg.storage.buckets:
-                self.buckets.grant(purpose, WORKLOAD_BUCKET_ROLES.get(purpose, WORKLOAD_DEFAULT_ROLE),
-                                   member, who="workloads")
         return cluster
 
     def _gpu_pools(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, GpuNodePool]:
@@ -187,14 +182,38 @@ class Platform:
                 depends_on=self.services.enabled(*spec.apis()))
         return jobs
 
+    def k8s_provider(self) -> k8s.Provider | None:
+        """The cluster's Kubernetes provider (one per stack), built from the cluster's outputs;
+        it authenticates through the GKE auth plugin."""
+        if self._k8s_provider is None and self.cluster is not None:
+            self._k8s_provider = k8s.Provider(
+                "gke-k8s", kubeconfig=self.cluster.kubeconfig,
+                opts=pulumi.ResourceOptions(parent=self.cluster))
+        return self._k8s_provider
+
+    def _tenancy(self, cfg: PlatformConfig) -> Tenancy | None:
+        if not cfg.tenants:
+            return None
+        assert self.cluster is not None and cfg.cluster is not None  # _tenants_need_rbac_groups
+        return Tenancy(
+            "tenancy",
+            TenancySpec(tenants=cfg.tenants, flavors=pool_flavors(cfg, self),
+                        bucket_classifications={p: b.classification
+                                                for p, b in cfg.storage.buckets.items()}),
+            WebhookFirewallSpec(name=naming.webhook_firewall_name(cfg.name_prefix),
+                                control_plane_cidr=str(cfg.cluster.master_ipv4_cidr)),
+            project=cfg.project, k8s_provider=self.k8s_provider(),
+            network=self.network.network_id, node_service_account=self.cluster.node_sa_email,
+            buckets=self.buckets.names if self.buckets is not None else {},
+            # The workload identity pool exists once the cluster does; the controllers need
+            # the system pool's nodes to run on.
+            workload_pool=[self.cluster.cluster],
+            depends_on=[self.cluster.system_pool])
+
     def _monitoring(self, cfg: PlatformConfig, labels: dict[str, str]) -> MonitoringStack | None:
         if cfg.monitoring is None:
             return None
-        provider = None
-        if self.cluster is not None:
-            # Built from the cluster's outputs; authenticates through the GKE auth plugin.
-            provider = k8s.Provider("gke-k8s", kubeconfig=self.cluster.kubeconfig,
-                                    opts=pulumi.ResourceOptions(parent=self.cluster))
+        provider = self.k8s_provider()
         return MonitoringStack(
             "monitoring", cfg.monitoring, monitored_resources(cfg, self.kms.keys),
             project=cfg.project,
@@ -223,6 +242,10 @@ class Platform:
             pulumi.export(f"tpu_pool_{name}", {"chips_per_slice": tpu.chips_per_slice,
                                                "total_chips": tpu.total_chips,
                                                "node_selector": tpu.node_selector})
+        if self.tenancy is not None:
+            pulumi.export("tenants", {team: {"namespace": ns, "local_queue": LOCAL_QUEUE,
+                                             "service_account": self.tenancy.service_accounts[team]}
+                                      for team, ns in self.tenancy.namespaces.items()})
 
 
 def gpudirect_networks(cfg: PlatformConfig, plan: NetworkPlan) -> tuple[ExtraNetSpec, ...]:
@@ -249,3 +272,18 @@ def monitored_resources(cfg: PlatformConfig, key_purposes: Iterable[str]) -> Mon
         filestore_instance=naming.filestore_instance_name(cfg.name_prefix, fs.name) if fs else None,
         nat_name=naming.nat_name(cfg.name_prefix),
         kms_keys={p: naming.crypto_key_id(cfg.project, cfg.region, ring, p) for p in key_purposes})
+
+
+def pool_flavors(cfg: PlatformConfig, platform: Platform) -> dict[str, FlavorSpec]:
+    """Every accelerator pool as a Kueue flavour, by pool key: the pool component's scheduling
+    contract (node selector, tolerations) and the pool's capacity at maximum size."""
+    capacities = pool_capacities(cfg.gpu_pools, cfg.tpu_pools)
+    contracts = [("gpu_pools", name, pool, cfg.gpu_pools[name].capacity)
+                 for name, pool in platform.gpu_pools.items()]
+    contracts += [("tpu_pools", name, pool, cfg.tpu_pools[name].capacity)
+                  for name, pool in platform.tpu_pools.items()]
+    return {pool_key(section, name): FlavorSpec(
+                name=flavor_name(section, name), node_labels=pool.node_selector,
+                tolerations=pool.tolerations, capacity=capacities[pool_key(section, name)],
+                queued=capacity == "queued")
+            for section, name, pool, capacity in contracts}

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from infra.catalog.gpu import GPU_RESOURCE
+from infra.catalog.tpu import TPU_RESOURCE
 from infra.cli.common import StackArg, StackFileOpt, app, table, write_or_print
 from infra.files import check_output
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 JsonOut = Annotated[Optional[str], typer.Option(
     "--json", metavar="OUT", help="Write the allocation as JSON to OUT ('-' prints it instead "
                                   "of the table).")]
-_UNIT_NAMES = {"nvidia.com/gpu": "node", "google.com/tpu": "slice"}
+_UNIT_NAMES = {GPU_RESOURCE: "node", TPU_RESOURCE: "slice"}
 
 
 def render_allocation(allocation: Allocation, title: str) -> str:

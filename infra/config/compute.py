@@ -31,6 +31,9 @@ GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE
 # https://cloud.google.com/kubernetes-engine/docs/how-to/provisioningrequest
 QUEUED_LABEL = ("cloud.google.com/gke-queued", "true")
 QUEUED_TAINT = {"key": "cloud.google.com/gke-queued", "value": "true", "effect": "NO_SCHEDULE"}
+# GKE taints every TPU node with google.com/tpu (NoSchedule) by itself; workloads that do not
+# request chips stay off. https://cloud.google.com/kubernetes-engine/docs/how-to/tpus
+TPU_TAINT_KEY = "google.com/tpu"
 # Machine series that attach only Hyperdisk boot disks.
 # https://cloud.google.com/compute/docs/disks#disk-types (A3 Ultra, A4 support Hyperdisk only)
 HYPERDISK_ONLY_PREFIXES = ("a3-ultragpu", "a4-")
@@ -73,8 +76,6 @@ class ClusterConfig(Spec):
         description="name -> CIDR allowed to reach the control plane. 0.0.0.0/0 is refused.")
     maintenance: Maintenance = Field(default_factory=Maintenance)
     system_pool: SystemPool = Field(default_factory=SystemPool)
-    workload_namespace: str = Field("training", description="Namespace of the workload KSA.")
-    workload_ksa: str = Field("trainer", description="KSA bound to the workload GSA by WI.")
     binary_authorization: bool = Field(
         False, description="Enforce the project's Binary Authorization policy (CIS GKE 5.10.5).")
     security_group: str | None = Field(
@@ -253,11 +254,17 @@ class GpuPoolConfig(CapacityChoice):
     @property
     def tolerations(self) -> list[dict[str, str]]:
         """What a workload tolerates to land on the pool (Kubernetes spelling of node_taints)."""
-        out = [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": "NoSchedule"}]
-        if self.capacity == "queued":
-            out.append({"key": QUEUED_TAINT["key"], "operator": "Equal",
-                        "value": QUEUED_TAINT["value"], "effect": "NoSchedule"})
-        return out
+        return _tolerations(GPU_TAINT["key"], self.capacity)
+
+
+def _tolerations(accelerator_taint: str, capacity: Capacity) -> list[dict[str, str]]:
+    """Tolerations of an accelerator pool's taints: the accelerator's, and on DWS queued pools
+    the queued one."""
+    out = [{"key": accelerator_taint, "operator": "Exists", "effect": "NoSchedule"}]
+    if capacity == "queued":
+        out.append({"key": QUEUED_TAINT["key"], "operator": "Equal",
+                    "value": QUEUED_TAINT["value"], "effect": "NoSchedule"})
+    return out
 
 
 def _one_reservation(reservation: str | list[str] | None) -> str | None:
@@ -372,3 +379,9 @@ class TpuPoolConfig(CapacityChoice):
     def max_nodes_per_slice(self) -> int:
         tpu = self.slice()
         return tpu.hosts if tpu.multi_host else (self.max_nodes or 1)
+
+    @property
+    def tolerations(self) -> list[dict[str, str]]:
+        """What a workload tolerates to land on the slice: GKE's TPU taint (and the queued one
+        on DWS queued pools)."""
+        return _tolerations(TPU_TAINT_KEY, self.capacity)

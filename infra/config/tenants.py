@@ -193,6 +193,15 @@ def pool_key(section: str, name: str) -> str:
     return f"{section}.{name}"
 
 
+_FLAVOR_PREFIXES = {"gpu_pools": "gpu", "tpu_pools": "tpu"}
+
+
+def flavor_name(section: str, name: str) -> str:
+    """`gpu-h100`, `tpu-v5p-slice`: the pool's Kueue ResourceFlavor, named as the stack names
+    the pool's component (a Kubernetes name, unlike the pool key)."""
+    return f"{_FLAVOR_PREFIXES[section]}-{name}"
+
+
 def pool_capacities(gpu_pools: Mapping[str, GpuPoolConfig],
                     tpu_pools: Mapping[str, TpuPoolConfig]) -> dict[str, PoolCapacity]:
     """Every accelerator pool's capacity at its maximum size, by pool key.

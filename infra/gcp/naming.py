@@ -140,3 +140,9 @@ def cluster_name(prefix: str, name: str) -> str:
 def nat_name(network: str) -> str:
     """`<network>-nat`, a VPC fabric's Cloud NAT gateway (its alerts watch it by this name)."""
     return f"{network}-nat"
+
+
+def webhook_firewall_name(prefix: str) -> str:
+    """`<network>-<environment>-allow-webhooks`: the rule that lets the GKE control plane call
+    the queueing controllers' admission webhooks on the nodes."""
+    return check_rfc1035(f"{prefix}-allow-webhooks", "firewall name")

@@ -48,3 +48,7 @@ JOBSET = Release(
     namespace="jobset-system", api_version="jobset.x-k8s.io/v1alpha2")
 RELEASES = (KUEUE, JOBSET)
 INSTALL_NAMESPACES = tuple(r.namespace for r in RELEASES)
+WEBHOOK_PORT = 9443
+"""The port both releases' admission webhooks serve on (their webhook Services map 443 to it):
+`config/components/webhook/service.yaml` of each release. A private GKE cluster's control plane
+reaches nodes only on 443 and 10250 unless a firewall rule admits this port."""
