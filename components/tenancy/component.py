@@ -26,9 +26,10 @@ How each piece is installed, and why:
   impersonate, so no `roles/iam.workloadIdentityUser` grant and no token-creator path to
   escalate through; the identity exists only inside the team's namespace; audit logs show the
   namespace and service account; nothing to annotate. Cloud Storage (and the GCS FUSE CSI
-  driver) accepts these principals; an API that does not would need a linked service account
-  (the GKE page above lists them). The grants wait for the cluster, since the project's
-  workload identity pool exists only once a cluster has Workload Identity enabled.
+  driver) accepts these principals; an API that does not would need a linked Google service
+  account instead (https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity
+  lists the exceptions). The grants wait for the cluster, since the project's workload
+  identity pool exists only once a cluster has Workload Identity enabled.
 - **Bucket access** is bucket-level IAM only: `read` is `roles/storage.objectViewer`, `write`
   `roles/storage.objectUser` (read, create, overwrite and delete objects; no bucket or IAM
   administration), on exactly the buckets the team declares.

@@ -64,8 +64,8 @@ class PlatformConfig(Spec):
         default_factory=dict,
         description="Teams sharing the accelerator pools, by name: namespace, Google group, "
                     "weight, guarantees and caps per pool, bucket access. Each gets a Kueue "
-                    "queue with quotas allocated from the pools' capacity. None when omitted "
-                    "(and no workload identity on the cluster).")
+                    "queue with quotas allocated from the pools' capacity. None when omitted: "
+                    "no queues, and no workload on the cluster has a Google identity.")
     policy: PolicySettings = Field(
         default_factory=PolicySettings,
         description="Policy pack settings for this stack: enforcement, thresholds, allow lists, "
