@@ -39,6 +39,11 @@ def register(resources: list[dict[str, Any]], typed: bool) -> list[pulumi.Resour
             made.append(cls(res["name"], opts=opts, **res["kwargs"]))
         elif res["custom"]:
             made.append(pulumi.CustomResource(res["type"], res["name"], res["props"], opts))
+        elif res.get("remote"):
+            # A provider-implemented component (e.g. kubernetes:yaml/v2:ConfigFile): the
+            # provider makes its children, so it is registered, and depended on, as one.
+            made.append(pulumi.ComponentResource(res["type"], res["name"], res["props"], opts,
+                                                 remote=True))
         else:
             component = pulumi.ComponentResource(res["type"], res["name"], None, opts)
             component.register_outputs({})

@@ -169,6 +169,11 @@ def floor_data(plan: dict[str, Any]) -> dict[str, Any]:
     out = []
     for res in ordered:
         props = kwargs = typed = None
+        # A component registered with inputs is a provider's (remote) component; the program's
+        # own components register none.
+        remote = not res["custom"] and bool(res["inputs"])
+        if remote:
+            props = dict(res["inputs"])
         if res["custom"]:
             props = {name: None for name in declared_properties(res["type"])}
             props.update(res["inputs"])
@@ -177,7 +182,7 @@ def floor_data(plan: dict[str, Any]) -> dict[str, Any]:
                 typed = provider_class(res["type"])
                 kwargs = {names[key]: value for key, value in res["inputs"].items()}
         out.append({
-            "type": res["type"], "name": res["name"], "custom": res["custom"],
+            "type": res["type"], "name": res["name"], "custom": res["custom"], "remote": remote,
             "parent": index.get(res["parent"]), "protect": bool(res.get("protect")),
             "deps": sorted(index[d] for d in res["dependencies"] if d in index),
             "props": props, "class": typed, "kwargs": kwargs,

@@ -36,7 +36,6 @@ class ClusterSpec(Spec):
     region: str
     config: ClusterConfig
     node_sa_id: str
-    workload_sa_id: str
     deletion_protection: bool
     max_pods_per_node: int = Field(
         DEFAULT_MAX_PODS_PER_NODE, ge=8, le=256,
@@ -121,8 +120,9 @@ class GkeCluster(pulumi.ComponentResource):
 
     - Private nodes, optional private endpoint, authorized networks only (no 0.0.0.0/0), and
       the IAM-authorised DNS endpoint, which `kubeconfig` uses when it is on.
-    - Workload Identity; nodes run as a dedicated least-privilege service account, workloads as
-      another one bound to one Kubernetes service account, the binding after the cluster.
+    - Workload Identity; nodes run as a dedicated least-privilege service account. Workloads
+      get their identities per team from `components.tenancy` (aidc:tenants); any binding of a
+      Kubernetes service account waits for the cluster (`bind_workload_identity`).
     - Every pool's pods per node explicit (`max_pods_per_node`), never GKE's 110 by default.
     - Dataplane V2 (network policy enforcement), multi-networking when a pool needs extra NICs.
     - Secrets encrypted with the gke KMS key: the GKE agent's grant is ordered first.
@@ -132,7 +132,6 @@ class GkeCluster(pulumi.ComponentResource):
 
     cluster: gcp.container.Cluster
     node_service_account: gcp.serviceaccount.Account
-    workload_service_account: gcp.serviceaccount.Account
     system_pool: gcp.container.NodePool
     cluster_id: pulumi.Output[str]
     name: pulumi.Output[str]
@@ -201,7 +200,6 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *node_grants],
                                         protect=spec.deletion_protection),
         )
-        self._workload_binding(name, spec, project)
         self.system_pool = self._system_pool(name, spec, project, node)
         self.cluster_id = self.cluster.id
         self.name = self.cluster.name
@@ -222,15 +220,12 @@ class GkeCluster(pulumi.ComponentResource):
         })
 
     def _identities(self, name: str, spec: ClusterSpec, project: str) -> list[pulumi.Resource]:
-        """The node and workload service accounts and the node account's least-privilege roles
-        (returned: the cluster waits for them)."""
+        """The node service account and its least-privilege roles (returned: the cluster waits
+        for them). Workload identities are the teams' (components.tenancy)."""
         child = pulumi.ResourceOptions(parent=self)
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=spec.node_sa_id, project=project,
             display_name=f"GKE nodes of {spec.name}", opts=child)
-        self.workload_service_account = gcp.serviceaccount.Account(
-            f"{name}-workloads", account_id=spec.workload_sa_id, project=project,
-            display_name=f"Workloads of {spec.name} (Workload Identity)", opts=child)
         node_member = self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}")
         return [gcp.projects.IAMMember(f"{name}-nodes-{role.split('/')[-1].split('.')[-1]}",
                                        project=project, role=role, member=node_member, opts=child)
@@ -251,13 +246,6 @@ class GkeCluster(pulumi.ComponentResource):
             resource_name, service_account_id=service_account_id,
             role="roles/iam.workloadIdentityUser", member=member,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]))
-
-    def _workload_binding(self, name: str, spec: ClusterSpec, project: str) -> None:
-        """The workload account's binding to the one Kubernetes service account it serves."""
-        cfg = spec.config
-        self.bind_workload_identity(
-            f"{name}-workloads-wi", self.workload_service_account.name,
-            self.workload_identity_member(project, cfg.workload_namespace, cfg.workload_ksa))
 
     def _system_pool(self, name: str, spec: ClusterSpec, project: str,
                      node: NodeHardening) -> gcp.container.NodePool:

@@ -9,12 +9,10 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from components.node_config import NodeHardening, capacity_settings
-from infra.catalog.tpu import TpuSlice, tpu_generation
+from infra.catalog.tpu import TPU_RESOURCE, TpuSlice, tpu_generation
 from infra.config.base import Spec
 from infra.config.compute import TpuPoolConfig
 from infra.gcp import naming
-
-TPU_RESOURCE = "google.com/tpu"
 
 
 class TpuPoolSpec(Spec):
@@ -63,6 +61,7 @@ class TpuNodePool(pulumi.ComponentResource):
     total_chips: int
     node_selector: dict[str, str]
     tolerations: list[dict[str, str]]
+    resource_name: str
 
     def __init__(self, name: str, spec: TpuPoolSpec, *, project: str,
                  cluster_id: pulumi.Input[str], node_service_account: pulumi.Input[str],
@@ -115,9 +114,11 @@ class TpuNodePool(pulumi.ComponentResource):
         self.node_selector = {"cloud.google.com/gke-tpu-accelerator": tpu.accelerator_label,
                               "cloud.google.com/gke-tpu-topology": tpu.topology}
         self.tolerations = cfg.tolerations
+        self.resource_name = TPU_RESOURCE
         self.register_outputs({"node_pools": self.node_pools,
                                "workload_policy": self.workload_policy,
                                "chips_per_slice": self.chips_per_slice,
                                "total_chips": self.total_chips,
                                "node_selector": self.node_selector,
-                               "tolerations": self.tolerations})
+                               "tolerations": self.tolerations,
+                               "resource_name": self.resource_name})

@@ -19,6 +19,8 @@ from components.kms import PURPOSE_APIS, KmsKeys, KmsSpec
 from components.network import PODS_RANGE, SERVICES_RANGE, ExtraNetSpec, VpcFabric, VpcSpec
 from components.services import ProjectServices
 from components.storage import BucketsSpec, DataBuckets
+from components.tenancy.component import Tenancy, WebhookFirewallSpec
+from components.tenancy.objects import LOCAL_QUEUE, FlavorSpec, TenancySpec
 from components.monitoring.alerts import MonitoredResources
 from components.monitoring.stack import MonitoringStack
 from components.tpu_pool import TpuNodePool, TpuPoolSpec
@@ -27,12 +29,9 @@ from infra.engine import provenance
 from infra.gcp import naming
 from infra.config.platform import PlatformConfig
 from infra.config.storage import ACCESS_LOGS_PURPOSE
+from infra.config.tenants import flavor_name, pool_capacities, pool_key
 from infra.config.transfers import topic_name
 from infra.gcp.netplan import NetworkPlan
-
-# Workloads read datasets and write everything else; nothing gets bucket admin.
-WORKLOAD_BUCKET_ROLES = {"datasets": "roles/storage.objectViewer"}
-WORKLOAD_DEFAULT_ROLE = "roles/storage.objectUser"
 
 
 class Platform:
@@ -73,6 +72,7 @@ class Platform:
         self.gpudirect = self._gpudirect(cfg)
         self.tpu_pools = self._tpu_pools(cfg, labels)
         self.transfers = self._transfers(cfg, labels)
+        self.tenancy = self._tenancy(cfg)
         self.monitoring = self._monitoring(cfg, labels)
         self._export()
         self._note_config_sources()
@@ -121,12 +121,11 @@ class Platform:
         if cfg.cluster is None:
             return None
         prefix = cfg.name_prefix
-        node_sa, workload_sa = naming.cluster_service_account_ids(prefix)
         cluster = GkeCluster(
             "gke",
             ClusterSpec(name=naming.cluster_name(prefix, cfg.cluster.name), region=cfg.region,
                         config=cfg.cluster,
-                        node_sa_id=node_sa, workload_sa_id=workload_sa,
+                        node_sa_id=naming.service_account_id(prefix, "nodes"),
                         deletion_protection=cfg.is_production,
                         max_pods_per_node=cfg.network.max_pods_per_node,
                         multi_networking=any(p.uses_gpudirect for p in cfg.gpu_pools.values()),
@@ -142,11 +141,6 @@ class Platform:
             depends_on=[*self.kms.grants["gke"], *self.kms.grants["disks"]],
             opts=self.ordered,
         )
-        if self.buckets is not None:
-            member = cluster.workload_service_account.email.apply(lambda e: f"serviceAccount:{e}")
-            for purpose in cfg.storage.buckets:
-                self.buckets.grant(purpose, WORKLOAD_BUCKET_ROLES.get(purpose, WORKLOAD_DEFAULT_ROLE),
-                                   member, who="workloads")
         return cluster
 
     def _gpu_pools(self, cfg: PlatformConfig, labels: dict[str, str]) -> dict[str, GpuNodePool]:
@@ -226,6 +220,26 @@ class Platform:
                 opts=self.ordered)
         return jobs
 
+    def _tenancy(self, cfg: PlatformConfig) -> Tenancy | None:
+        if not cfg.tenants:
+            return None
+        assert self.cluster is not None and cfg.cluster is not None  # _tenants_need_rbac_groups
+        return Tenancy(
+            "tenancy",
+            TenancySpec(tenants=cfg.tenants, flavors=pool_flavors(cfg, self),
+                        bucket_classifications={p: b.classification
+                                                for p, b in cfg.storage.buckets.items()}),
+            WebhookFirewallSpec(name=naming.webhook_firewall_name(cfg.name_prefix),
+                                control_plane_cidr=str(cfg.cluster.master_ipv4_cidr)),
+            project=cfg.project, k8s_provider=self._k8s_provider(),
+            network=self.network.network_id, node_service_account=self.cluster.node_sa_email,
+            buckets=self.buckets.names if self.buckets is not None else {},
+            # The workload identity pool exists once the cluster does; the controllers need
+            # the system pool's nodes to run on.
+            workload_pool=[self.cluster.cluster],
+            depends_on=[self.cluster.system_pool],
+            opts=self.ordered)
+
     def _monitoring(self, cfg: PlatformConfig, labels: dict[str, str]) -> MonitoringStack | None:
         if cfg.monitoring is None:
             return None
@@ -293,6 +307,10 @@ class Platform:
             pulumi.export(f"transfer_{job}", {"agent_email": transfer.agent_email,
                                               "agent_subject_id": transfer.agent_subject_id,
                                               "job_name": transfer.job_name})
+        if self.tenancy is not None:
+            pulumi.export("tenants", {team: {"namespace": ns, "local_queue": LOCAL_QUEUE,
+                                             "service_account": self.tenancy.service_accounts[team]}
+                                      for team, ns in self.tenancy.namespaces.items()})
 
 
 def gpudirect_networks(cfg: PlatformConfig, plan: NetworkPlan) -> tuple[ExtraNetSpec, ...]:
@@ -319,3 +337,18 @@ def monitored_resources(cfg: PlatformConfig, key_purposes: Iterable[str]) -> Mon
         filestore_instance=naming.filestore_instance_name(cfg.name_prefix, fs.name) if fs else None,
         nat_name=naming.nat_name(cfg.name_prefix),
         kms_keys={p: naming.crypto_key_id(cfg.project, cfg.region, ring, p) for p in key_purposes})
+
+
+def pool_flavors(cfg: PlatformConfig, platform: Platform) -> dict[str, FlavorSpec]:
+    """Every accelerator pool as a Kueue flavour, by pool key: the pool component's scheduling
+    contract (node selector, tolerations) and the pool's capacity at maximum size."""
+    capacities = pool_capacities(cfg.gpu_pools, cfg.tpu_pools)
+    contracts = [("gpu_pools", name, pool, cfg.gpu_pools[name].capacity)
+                 for name, pool in platform.gpu_pools.items()]
+    contracts += [("tpu_pools", name, pool, cfg.tpu_pools[name].capacity)
+                  for name, pool in platform.tpu_pools.items()]
+    return {pool_key(section, name): FlavorSpec(
+                name=flavor_name(section, name), node_labels=pool.node_selector,
+                tolerations=pool.tolerations, capacity=capacities[pool_key(section, name)],
+                queued=capacity == "queued")
+            for section, name, pool, capacity in contracts}

@@ -35,6 +35,15 @@ _SERVICE_AGENT = re.compile(
     # https://cloud.google.com/storage-transfer/docs/iam-cloud#google-managed
     r"|project-\d+@storage-transfer-service\.iam\.gserviceaccount\.com)$")
 _WI_MEMBER = re.compile(r"^serviceAccount:[a-z0-9-.:]+\.svc\.id\.goog\[[^/\]]+/[^\]]+\]$")
+# GKE Workload Identity members: the KSA form for IAM service accounts, and the principal forms
+# granted directly (one KSA, or every KSA of a namespace).
+# https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity
+_WI_KSA = re.compile(r"^serviceAccount:(?P<project>[a-z0-9-.:]+)\.svc\.id\.goog"
+                     r"\[(?P<ns>[^/\]]+)/(?P<sa>[^\]]+)\]$")
+_WI_PRINCIPAL = re.compile(
+    r"^principal(?:Set)?://iam\.googleapis\.com/projects/[^/]+/locations/global/"
+    r"workloadIdentityPools/(?P<project>[a-z0-9-.:]+)\.svc\.id\.goog/"
+    r"(?:subject/ns/(?P<ns>[^/]+)/sa/(?P<sa>[^/]+)|namespace/(?P<nsset>[^/]+)|.*)$")
 
 
 # --- property access ---------------------------------------------------------------------------
@@ -337,6 +346,17 @@ def service_account_project(email: str) -> str | None:
 
 def is_service_agent(email: str) -> bool:
     return bool(_SERVICE_AGENT.match(email.lower()))
+
+
+def gke_workload_identity(member: str) -> tuple[str, str | None, str | None] | None:
+    """(project, namespace, service account) of a GKE Workload Identity member: the pool's
+    project, and the namespace and KSA it names (namespace only for a whole-namespace principal
+    set; neither for other sets); None for any other member."""
+    match = _WI_KSA.match(member) or _WI_PRINCIPAL.match(member)
+    if match is None:
+        return None
+    groups = match.groupdict()
+    return groups["project"], groups.get("ns") or groups.get("nsset"), groups.get("sa")
 
 
 def is_workload_identity_member(member: str) -> bool:

@@ -15,6 +15,7 @@ from ._util import (
     as_list,
     classification,
     get,
+    gke_workload_identity,
     iam_grants,
     is_default_compute_sa,
     is_public_member,
@@ -174,12 +175,13 @@ def _is_foreign(member: str, config: Mapping[str, Any], own_projects: set[str]) 
     kind, value = member_parts(member)
     domains = {d.lower() for d in as_list(config["allowedMemberDomains"])}
     projects = set(as_list(config["allowedProjects"])) | own_projects
+    workload = gke_workload_identity(member)
+    if workload is not None:  # a Kubernetes workload of the project's own identity pool
+        return workload[0] not in projects
     if kind == "serviceAccount":
         if config["allowServiceAgents"] and is_service_agent(value):
             return False
-        project = service_account_project(value) or (
-            value.split(".svc.id.goog[", 1)[0] if ".svc.id.goog[" in value else None)
-        return project not in projects
+        return service_account_project(value) not in projects
     if kind in ("user", "group", "domain"):
         return member_domain(member) not in domains
     if kind in ("projectOwner", "projectEditor", "projectViewer"):

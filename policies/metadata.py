@@ -25,11 +25,12 @@ from . import (
     logging_monitoring,
     network,
     public_access,
+    tenancy,
 )
 from .record import PolicyMeta, Rule
 
 _MODULES = (public_access, classification, encryption, iam, network, gke, compute, kubernetes,
-            logging_monitoring)
+            logging_monitoring, tenancy)
 CONCERNS: tuple[str, ...] = tuple(m.__name__.rsplit(".", 1)[-1] for m in _MODULES)
 # The roster goes concern by concern, each module's policies in its own order, except D2: an
 # encryption rule listed with the data-classification policies, after D1, where reports and

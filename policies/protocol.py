@@ -185,6 +185,18 @@ K8S_SECRET = "kubernetes:core/v1:Secret"
 K8S_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 K8S_CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 K8S_CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+K8S_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
+KUEUE_TYPE_PREFIX = "kubernetes:kueue.x-k8s.io/"  # + "<version>:<Kind>"
+
+# --- tenancy: what the tenancy component writes and the tenancy policies read -------------------
+TENANT_LABEL = "aidc.dev/tenant"  # on a team's Namespace (and its objects): the team's name
+TENANT_GROUP_ANNOTATION = "aidc.dev/group"  # on a team's Namespace: its Google group
+# On a ResourceFlavor: the pool it stands for, the accelerator resource the pool offers, and the
+# pool's capacity at maximum size in that resource (what every quota of the flavour shares).
+POOL_ANNOTATION = "aidc.dev/pool"
+POOL_RESOURCE_ANNOTATION = "aidc.dev/resource"
+POOL_CAPACITY_ANNOTATION = "aidc.dev/capacity"
 
 
 def _iam(prefix: str, *names: str) -> tuple[str, ...]:

@@ -72,6 +72,11 @@ K8S_SERVICE = "kubernetes:core/v1:Service"
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+LOCAL_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue"
+CLUSTER_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue"
+RESOURCE_FLAVOR = "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor"
 SERVICE_API = "gcp:projects/service:Service"
 
 _SA = "serviceAccount:{}@aidc-dev.iam.gserviceaccount.com"
@@ -346,6 +351,47 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "trainer-read"},
         "rules": [{"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "watch"]}],
+    },
+    # A team (tenancy): its namespace, queue, the pool's flavour and its group's binding.
+    NAMESPACE: {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "nlp", "labels": {"aidc.dev/tenant": "nlp",
+                                               "data-classification": "restricted"},
+                     "annotations": {"aidc.dev/group": "nlp-eng@acme.example"}},
+    },
+    LOCAL_QUEUE: {
+        "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "LocalQueue",
+        "metadata": {"name": "default", "namespace": "nlp"}, "spec": {"clusterQueue": "nlp"},
+    },
+    CLUSTER_QUEUE: {
+        "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueue",
+        "metadata": {"name": "nlp"},
+        "spec": {"cohortName": "tenants",
+                 "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "nlp"}},
+                 "resourceGroups": [{
+                     "coveredResources": ["cpu", "memory", "nvidia.com/gpu"],
+                     "flavors": [{"name": "gpu-h100", "resources": [
+                         {"name": "cpu", "nominalQuota": "100k"},
+                         {"name": "memory", "nominalQuota": "1000Ti"},
+                         {"name": "nvidia.com/gpu", "nominalQuota": 96, "borrowingLimit": 32,
+                          "lendingLimit": 32}]}]}]},
+    },
+    RESOURCE_FLAVOR: {
+        "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ResourceFlavor",
+        "metadata": {"name": "gpu-h100", "annotations": {
+            "aidc.dev/pool": "gpu_pools.h100", "aidc.dev/resource": "nvidia.com/gpu",
+            "aidc.dev/capacity": "128"}},
+        "spec": {"nodeLabels": {"cloud.google.com/gke-accelerator": "nvidia-h100-80gb"},
+                 "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists",
+                                  "effect": "NoSchedule"}]},
+    },
+    ROLE_BINDING: {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "team-edit", "namespace": "nlp"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "edit"},
+        "subjects": [{"kind": "Group", "name": "nlp-eng@acme.example",
+                      "apiGroup": "rbac.authorization.k8s.io"}],
     },
     **WORKLOADS,
 }

@@ -17,6 +17,11 @@ FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\
 
 def python_blocks(text: str) -> list[tuple[int, str]]:
     """(first line number, code) of each fenced block whose language is python or py."""
+    return fenced_blocks(text, ("python", "py", "python3"))
+
+
+def fenced_blocks(text: str, languages: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(first line number, code) of each fenced block in one of `languages`."""
     blocks: list[tuple[int, str]] = []
     lines = text.splitlines()
     i = 0
@@ -32,7 +37,7 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
                                       and set(lines[j].strip()) == {fence[0]}):
             body.append(lines[j][indent:] if lines[j][:indent].isspace() else lines[j])
             j += 1
-        if lang in ("python", "py", "python3"):
+        if lang in languages:
             blocks.append((i + 2, "\n".join(body) + "\n"))
         i = j + 1
     return blocks
@@ -112,3 +117,60 @@ def test_docs_example_passes_aidc_check(path: Path, line: int, code: str,
     result = run_aidc("check", "--program", program, "docs")
     assert result.returncode == 0, f"{path}:{line}\n{result.stdout[-4000:]}{result.stderr}"
     assert "PASS" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# the JobSet a team submits (README, "Submitting a JobSet")
+
+
+def readme_jobsets() -> list[dict]:
+    import yaml
+
+    readme = (REPO / "README.md").read_text()
+    docs = [yaml.safe_load(code) for _, code in fenced_blocks(readme, ("yaml",))]
+    return [d for d in docs if isinstance(d, dict) and d.get("kind") == "JobSet"]
+
+
+def test_readme_jobset_is_valid_and_targets_a_team_queue() -> None:
+    """The README's JobSet is valid for the pinned JobSet CRD and its jobs for Kubernetes
+    (kubernetes-validate, strict); it is in a team namespace of the staging stack, names that
+    team's LocalQueue and a priority class the stack declares, runs as the team's Workload
+    Identity service account and asks for whole GPU nodes."""
+    from components.monitoring.k8s import validate_objects
+    from components.tenancy.objects import LOCAL_QUEUE, PRIORITY_CLASSES, TENANT_KSA
+    from infra.catalog.crds.jobset import embedded_objects
+    from infra.catalog.crds.validate import validate_crd_object
+    from infra.config.load import load_stack_file
+
+    (jobset,) = readme_jobsets()
+    validate_crd_object(jobset)
+    jobs = embedded_objects(jobset)
+    validate_objects(jobs)
+    cfg = load_stack_file(STACKS_DIR / "Pulumi.staging.yaml")
+    namespaces = {t.namespace_of(n) for n, t in cfg.tenants.items()}
+    labels = jobset["metadata"]["labels"]
+    assert jobset["metadata"]["namespace"] in namespaces
+    assert labels["kueue.x-k8s.io/queue-name"] == LOCAL_QUEUE
+    assert labels["kueue.x-k8s.io/priority-class"] in PRIORITY_CLASSES
+    gpus_per_node = cfg.gpu_pools["a100"].resolved().accelerator_count
+    for job in jobs:
+        pod = job["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == TENANT_KSA
+        for container in pod["containers"]:
+            assert container["resources"]["limits"]["nvidia.com/gpu"] == gpus_per_node
+
+
+def test_readme_jobset_pods_pass_the_policy_pack() -> None:
+    """Our examples pass our own pack: each job of the README's JobSet, as a batch/v1 Job, has
+    no violation of any policy, advisory ones included."""
+    from infra.check.run import PolicyAnalyzer
+    from infra.engine.plan import Plan, PlanResource
+    from infra.catalog.crds.jobset import embedded_objects
+
+    (jobset,) = readme_jobsets()
+    jobs = [PlanResource(urn=f"urn:pulumi:docs::aidc::kubernetes:batch/v1:Job::{j['metadata']['name']}",
+                         type="kubernetes:batch/v1:Job", name=j["metadata"]["name"], inputs=j)
+            for j in embedded_objects(jobset)]
+    with PolicyAnalyzer(project="aidc", stack="docs") as analyzer:
+        result = analyzer.check(Plan(project="aidc", stack="docs", resources=jobs))
+    assert result.violations == [] and result.diagnostics == []

@@ -30,6 +30,7 @@ import jsonschema
 import kubernetes_validate
 from kubernetes_validate import utils as kv_utils
 
+from infra.catalog.crds import validate as pinned_crds
 from infra.errors import AidcError
 from components.monitoring.alerts import AlertDef
 from infra.config.monitoring import Mode, MonitoringConfig
@@ -388,8 +389,12 @@ def _where(obj: Mapping[str, Any]) -> str:
 
 
 def validate_object(obj: Mapping[str, Any], k8s_version: str = DEFAULT_KUBERNETES_VERSION) -> None:
-    """Raise AidcError unless `obj` is valid for Kubernetes `k8s_version` (or its CRD schema)."""
+    """Raise AidcError unless `obj` is valid for Kubernetes `k8s_version` (or its CRD schema:
+    the monitoring CRDs above, Kueue's and JobSet's at their pinned releases)."""
     key = (str(obj.get("apiVersion")), str(obj.get("kind")))
+    if key in pinned_crds.SCHEMAS:
+        pinned_crds.validate_crd_object(obj)
+        return
     if key in CRD_SCHEMAS:
         errors = sorted(jsonschema.Draft202012Validator(CRD_SCHEMAS[key]).iter_errors(obj),
                         key=lambda e: list(e.absolute_path))
@@ -415,7 +420,7 @@ def validate_object(obj: Mapping[str, Any], k8s_version: str = DEFAULT_KUBERNETE
                         f"{exc.message}") from None
     except kubernetes_validate.SchemaNotFoundError as exc:
         raise AidcError(f"{_where(obj)}: {exc.message}; aidc validates only built-in kinds and "
-                        f"the CRDs {sorted(CRD_SCHEMAS)}") from None
+                        f"the CRDs {sorted([*CRD_SCHEMAS, *pinned_crds.SCHEMAS])}") from None
 
 
 def validate_objects(objs: Iterable[Mapping[str, Any]],

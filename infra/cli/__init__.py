@@ -10,7 +10,7 @@ import gc
 
 import typer
 
-from infra.cli import check, plan  # noqa: F401 (register their commands on the app)
+from infra.cli import check, plan, tenants  # noqa: F401 (register their commands on the app)
 from infra.cli.catalog import catalog_app
 from infra.cli.common import app, state
 from infra.cli.config import config_app

@@ -27,7 +27,7 @@ from infra.gcp.netplan import SUBNET_RESERVED_ADDRESSES
 from infra.catalog.tpu import TpuSlice, tpu_slice
 from infra.config.base import Classification, Distinct, Labels, Spec
 from infra.errors import AidcError, Loc, Problem, raise_problems
-from infra.gcp import maintenance, naming
+from infra.gcp import maintenance
 
 _SECURITY_GROUP = re.compile(r"gke-security-groups@[a-z0-9-]+(\.[a-z0-9-]+)+")
 
@@ -174,8 +174,6 @@ class ClusterConfig(Spec):
         description="name -> CIDR allowed to reach the control plane. 0.0.0.0/0 is refused.")
     maintenance: Maintenance = Field(default_factory=Maintenance)
     system_pool: SystemPool = Field(default_factory=SystemPool)
-    workload_namespace: str = Field("training", description="Namespace of the workload KSA.")
-    workload_ksa: str = Field("trainer", description="KSA bound to the workload GSA by WI.")
     binary_authorization: bool = Field(
         False, description="Enforce the project's Binary Authorization policy (CIS GKE 5.10.5).")
     security_group: str | None = Field(
@@ -193,16 +191,6 @@ class ClusterConfig(Spec):
                 raise AidcError(f"{net} opens the control plane to the internet; list the "
                                 "networks that need it", field=label)
         return v
-
-    @field_validator("workload_namespace")
-    @classmethod
-    def _namespace(cls, v: str) -> str:
-        return naming.check_k8s_namespace(v)
-
-    @field_validator("workload_ksa")
-    @classmethod
-    def _ksa(cls, v: str) -> str:
-        return naming.check_k8s_object_name(v)
 
     @field_validator("security_group")
     @classmethod

@@ -22,6 +22,7 @@ from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.policy import PolicySettings
 from infra.config.storage import StorageConfig
+from infra.config.tenants import Tenants, bucket_problems, pool_capacities, quota_problems
 from infra.config.transfers import TransferConfig, check_keys, check_sinks
 from infra.config.problems import problems_of
 from infra.errors import AidcError, Loc, Problem, raise_problems
@@ -67,6 +68,12 @@ class PlatformConfig(Spec):
         None, description="Alerts, dashboards and in-cluster GPU metrics; none when omitted.")
     transfers: dict[str, TransferConfig] = Field(
         default_factory=dict, description="Storage Transfer jobs from S3 into data buckets, by name.")
+    tenants: Tenants = Field(
+        default_factory=dict,
+        description="Teams sharing the accelerator pools, by name: namespace, Google group, "
+                    "weight, guarantees and caps per pool, bucket access. Each gets a Kueue "
+                    "queue with quotas allocated from the pools' capacity. None when omitted: "
+                    "no queues, and no workload on the cluster has a Google identity.")
     policy: PolicySettings = Field(
         default_factory=PolicySettings,
         description="Policy pack settings for this stack: enforcement, thresholds, allow lists, "
@@ -300,13 +307,13 @@ def _api_short_names(cfg: PlatformConfig) -> list[Problem]:
 
 @_rule("cluster", "network", "environment")
 def _cluster_names(cfg: PlatformConfig) -> list[Problem]:
-    """The cluster's own name, and its two service accounts' ids, composed from the prefix."""
+    """The cluster's own name, and its node service account's id, composed from the prefix."""
     if cfg.cluster is None:
         return []
     cluster = cfg.cluster
     return (_composed(("cluster", "name"), lambda: naming.cluster_name(cfg.name_prefix, cluster.name))
-            + _composed(("network", "name"), lambda: naming.cluster_service_account_ids(
-                cfg.name_prefix)))
+            + _composed(("network", "name"), lambda: naming.service_account_id(
+                cfg.name_prefix, "nodes")))
 
 
 @_rule("gpu_pools", "tpu_pools")
@@ -456,6 +463,34 @@ def _transfer_topics(cfg: PlatformConfig) -> list[Problem]:
 @_rule("transfers", "storage")
 def _transfer_sinks(cfg: PlatformConfig) -> list[Problem]:
     return check_sinks(cfg.transfers, cfg.storage.buckets)
+
+
+@_rule("tenants", "gpu_pools", "tpu_pools", "storage")
+def _tenant_claims(cfg: PlatformConfig) -> list[Problem]:
+    """Every guarantee and cap names a pool of the stack in whole units that fit it; every
+    bucket grant names a bucket of the stack."""
+    return (quota_problems(cfg.tenants, pool_capacities(cfg.gpu_pools, cfg.tpu_pools))
+            + bucket_problems(cfg.tenants, cfg.storage.buckets))
+
+
+@_rule("tenants", "cluster")
+def _tenants_need_rbac_groups(cfg: PlatformConfig) -> list[Problem]:
+    """Teams live on the cluster, and their groups reach it only through Google Groups for
+    RBAC: without `security_group` GKE never resolves a group, so its binding would grant
+    nothing."""
+    if not cfg.tenants:
+        return []
+    if cfg.cluster is None:
+        return [Problem(("tenants",), "teams need a cluster to queue on; add an aidc:cluster "
+                                      "section")]
+    if cfg.cluster.security_group is None:
+        return [Problem(("cluster", "security_group"),
+                        "not set, but aidc:tenants binds each team's group ("
+                        + ", ".join(sorted({t.group for t in cfg.tenants.values()}))
+                        + ") to its namespace, which GKE honours only through Google Groups "
+                          "for RBAC; set gke-security-groups@<your domain> and make the "
+                          "teams' groups members of it")]
+    return []
 
 
 @_rule("network", "cluster", "gpu_pools", "tpu_pools")

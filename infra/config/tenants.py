@@ -37,22 +37,15 @@ from infra.catalog.tpu import TPU_RESOURCE
 from infra.config.base import Spec
 from infra.config.compute import GpuPoolConfig, TpuPoolConfig
 from infra.errors import AidcError, Problem, raise_problems
+from infra.gcp.naming import check_dns_label
 
 POOL_SECTIONS = ("gpu_pools", "tpu_pools")
-# Kubernetes object names that are DNS labels (RFC 1123): namespaces, and the team's queues.
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# A pool key: its section and the pool's name (an RFC 1123 label).
 _POOL_KEY = re.compile(rf"({'|'.join(POOL_SECTIONS)})\.[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _GROUP = re.compile(r"[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)+")
 # Namespaces Kubernetes, GKE and the queueing controllers own; a team never shares them.
 _RESERVED_NAMESPACES = ("default", *INSTALL_NAMESPACES)
 _RESERVED_PREFIXES = ("kube-", "gke-", "gmp-")
-
-
-def check_dns_label(name: str) -> str:
-    if not _DNS_LABEL.fullmatch(name):
-        raise AidcError(f"{name!r} is not a Kubernetes name: 1-63 lowercase letters, digits and "
-                        "'-', starting and ending with a letter or digit (RFC 1123)")
-    return name
 
 
 def check_pool_key(key: str) -> str:
@@ -191,6 +184,15 @@ class PoolCapacity:
 def pool_key(section: str, name: str) -> str:
     """`gpu_pools.h100` : the one spelling of a pool in tenants' claims and in reports."""
     return f"{section}.{name}"
+
+
+_FLAVOR_PREFIXES = {"gpu_pools": "gpu", "tpu_pools": "tpu"}
+
+
+def flavor_name(section: str, name: str) -> str:
+    """`gpu-h100`, `tpu-v5p-slice`: the pool's Kueue ResourceFlavor, named as the stack names
+    the pool's component (a Kubernetes name, unlike the pool key)."""
+    return f"{_FLAVOR_PREFIXES[section]}-{name}"
 
 
 def pool_capacities(gpu_pools: Mapping[str, GpuPoolConfig],

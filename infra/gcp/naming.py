@@ -31,7 +31,6 @@ _SHARE = re.compile(r"[a-z][a-z0-9_]{0,15}")
 # than 40 characters)": https://github.com/pulumi/pulumi-gcp/issues/1510
 # Kubernetes names (RFC 1123 label and subdomain).
 _K8S_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_K8S_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 GKE_NAME_MAX = 40
 _GKE_NAME = re.compile(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?")
 
@@ -44,21 +43,13 @@ def check_project_id(project: str) -> str:
     return project
 
 
-def check_k8s_namespace(name: str) -> str:
-    """A Kubernetes namespace: an RFC 1123 label, 1-63 characters.
+def check_dns_label(name: str) -> str:
+    """A Kubernetes name that is an RFC 1123 label, 1-63 characters: a namespace, and aidc's team
+    names (they name a team's namespace and queues).
     https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names"""
     if not isinstance(name, str) or not _K8S_LABEL.fullmatch(name) or len(name) > 63:
-        raise AidcError(f"{name!r} is not a Kubernetes namespace name: 1-63 lowercase letters, "
-                        "digits and '-', starting and ending with a letter or digit")
-    return name
-
-
-def check_k8s_object_name(name: str) -> str:
-    """A Kubernetes object name such as a service account's: an RFC 1123 subdomain, at most 253
-    characters. https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names"""
-    if not isinstance(name, str) or not _K8S_SUBDOMAIN.fullmatch(name) or len(name) > 253:
-        raise AidcError(f"{name!r} is not a Kubernetes object name: at most 253 lowercase "
-                        "letters, digits, '-' and '.', starting and ending with a letter or digit")
+        raise AidcError(f"{name!r} is not a Kubernetes name: 1-63 lowercase letters, digits and "
+                        "'-', starting and ending with a letter or digit (RFC 1123)")
     return name
 
 
@@ -124,17 +115,6 @@ def service_account_id(prefix: str, role: str) -> str:
     return raw
 
 
-def cluster_service_account_ids(prefix: str) -> tuple[str, str]:
-    """The ids of a cluster's node and workload service accounts, which must differ: both are
-    cut to IAM's 30 characters from `<prefix>-<role>`, so a long prefix can make them equal."""
-    nodes, workloads = service_account_id(prefix, "nodes"), service_account_id(prefix, "workloads")
-    if nodes == workloads:
-        raise AidcError(f"the cluster's node and workload service accounts would both be "
-                        f"{nodes!r} (IAM ids are at most 30 characters, cut from "
-                        f"'{prefix}-<role>')")
-    return nodes, workloads
-
-
 def key_ring_id(key_ring: str, environment: str) -> str:
     """`<key_ring>-<environment>`: one key ring per environment."""
     return check_kms_id(f"{key_ring}-{environment}", "key ring id")
@@ -190,3 +170,9 @@ def extra_firewall_name(network: str, vpc: str) -> str:
 def nat_name(network: str) -> str:
     """`<network>-nat`, a VPC fabric's Cloud NAT gateway (its alerts watch it by this name)."""
     return f"{network}-nat"
+
+
+def webhook_firewall_name(prefix: str) -> str:
+    """`<network>-<environment>-allow-webhooks`: the rule that lets the GKE control plane call
+    the queueing controllers' admission webhooks on the nodes."""
+    return check_rfc1035(f"{prefix}-allow-webhooks", "firewall name")

@@ -53,11 +53,15 @@ def services(plan: Plan) -> dict[str, str]:
 
 @pytest.mark.parametrize("env", STACKS)
 def test_workload_identity_binding_waits_for_the_cluster(plans: dict[str, Plan], env: str) -> None:
-    """The pool `PROJECT.svc.id.goog` exists only once the cluster does: the binding waits."""
+    """The pool `PROJECT.svc.id.goog` exists only once the cluster does: every team's grant to
+    its Workload Identity principal waits for it."""
     plan = plans[env]
-    binding = by_name(plan, "gke-workloads-wi")
-    assert binding.inputs["member"].endswith(".svc.id.goog[training/trainer]")
-    assert by_name(plan, "gke-cluster").urn in binding.dependencies
+    grants = [r for r in plan.resources if r.type == "gcp:storage/bucketIAMMember:BucketIAMMember"
+              and r.inputs["member"].startswith("principal://")]
+    assert grants, "every shipped stack declares a team with bucket access"
+    for grant in grants:
+        assert ".svc.id.goog/subject/ns/" in grant.inputs["member"]
+        assert by_name(plan, "gke-cluster").urn in grant.dependencies, grant.name
 
 
 # 2 -----------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def cluster_spec(config: ClusterConfig | None = None, **fields: Any) -> ClusterS
     return ClusterSpec(**{
         "name": "aidc-test-ai", "region": REGION,
         "config": config or ClusterConfig(master_authorized_networks={"corp-vpn": "203.0.113.0/24"}),
-        "node_sa_id": "aidc-test-nodes", "workload_sa_id": "aidc-test-workloads",
+        "node_sa_id": "aidc-test-nodes",
         "deletion_protection": False, **fields})
 
 
@@ -63,8 +63,8 @@ def shipped_cluster(env: str) -> ClusterConfig:
 
 
 def test_cluster_children() -> None:
-    """GkeCluster owns exactly the cluster, the system pool, the node and workload service
-    accounts, the node account's two IAM grants and the Workload Identity binding; it is a
+    """GkeCluster owns exactly the cluster, the system pool, the node service account and its
+    two IAM grants (workload identities are the teams', components.tenancy); it is a
     root-level aidc:cluster:GkeCluster."""
     plan = cluster_plan()
     component = by_name(plan, "gke")
@@ -74,15 +74,13 @@ def test_cluster_children() -> None:
         (CLUSTER, "gke-cluster", "gke"),
         (NODE_POOL, "gke-system", "gke"),
         (ACCOUNT, "gke-nodes", "gke"),
-        (ACCOUNT, "gke-workloads", "gke"),
         (PROJECT_IAM, "gke-nodes-defaultNodeServiceAccount", "gke"),
         (PROJECT_IAM, "gke-nodes-reader", "gke"),
-        (SA_IAM, "gke-workloads-wi", "gke"),
     }
 
 
 def test_cluster_identities() -> None:
-    """Nodes run as their own least-privilege SA; workloads get theirs through one KSA."""
+    """Nodes run as their own least-privilege SA; the cluster binds no workload identity."""
     captured = Captured()
     plan = cluster_plan(captured=captured)
     node_sa = captured["node_sa"]
@@ -91,11 +89,7 @@ def test_cluster_identities() -> None:
               for n in ("gke-nodes-defaultNodeServiceAccount", "gke-nodes-reader")}
     assert grants == {"roles/container.defaultNodeServiceAccount": f"serviceAccount:{node_sa}",
                       "roles/artifactregistry.reader": f"serviceAccount:{node_sa}"}
-    wi = inputs(plan, "gke-workloads-wi")
-    assert wi["role"] == "roles/iam.workloadIdentityUser"
-    assert wi["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[training/trainer]"
-    assert wi["serviceAccountId"].endswith(
-        f"/serviceAccounts/aidc-test-workloads@{PROJECT}.iam.gserviceaccount.com")
+    assert not [r for r in plan.resources if r.type == SA_IAM]
 
 
 @pytest.mark.parametrize("env", STACKS)

@@ -68,7 +68,7 @@ def test_every_node_is_hardened_the_same() -> None:
     def program() -> None:
         cluster = GkeCluster(
             "gke", ClusterSpec(name="aidc-test-ai", region=REGION, config=ClusterConfig(),
-                               node_sa_id="aidc-test-nodes", workload_sa_id="aidc-test-workloads",
+                               node_sa_id="aidc-test-nodes",
                                deletion_protection=False),
             project=PROJECT, network="n", subnetwork="s", pods_range="pods",
             services_range="services", secrets_key_id=GKE_KEY, disks_key_id=DISKS_KEY)

@@ -94,6 +94,10 @@ def test_tpu_multi_host_slice(plans: dict[str, Plan]) -> None:
     assert (seen["chips_per_slice"], seen["total_chips"]) == (16, 16)
     assert seen["node_selector"] == {"cloud.google.com/gke-tpu-accelerator": "tpu-v5-lite-podslice",
                                      "cloud.google.com/gke-tpu-topology": "4x4"}
+    # The scheduling contract Kueue's flavour is written from: GKE's TPU taint, the chips.
+    assert seen["tolerations"] == [{"key": "google.com/tpu", "operator": "Exists",
+                                    "effect": "NoSchedule"}]
+    assert seen["resource_name"] == "google.com/tpu"
 
 
 def test_tpu_multi_host_slice_held_whole(plans: dict[str, Plan]) -> None:

@@ -164,20 +164,6 @@ def test_rejects_gpudirect_network_names_over_63_characters() -> None:
                    "1-63 characters")
 
 
-def test_rejects_service_account_ids_that_collide_once_cut() -> None:
-    """Node and workload service account ids are cut to 30 characters from one prefix."""
-    assert_problem(stack(network={**BASE_STACK["aidc:network"], "name": "n" * 25}),
-                   "aidc:network.name", "node and workload service accounts would both be")
-
-
-@pytest.mark.parametrize(("fields", "path"), [
-    ({"workload_namespace": "Training_NS"}, "aidc:cluster.workload_namespace"),
-    ({"workload_ksa": "Trainer!"}, "aidc:cluster.workload_ksa"),
-])
-def test_rejects_kubernetes_names(fields: dict[str, Any], path: str) -> None:
-    assert_problem(cluster(**fields), path, "is not a Kubernetes")
-
-
 # ---------------------------------------------------------------------------------------------
 # min <= max
 

@@ -165,3 +165,79 @@ def test_bucket_problems() -> None:
                                      {"datasets", "checkpoints"}))
     assert found == ["tenants.nlp.buckets.scratch: no such bucket; aidc:storage.buckets "
                      "declares: checkpoints, datasets"]
+
+
+# ---------------------------------------------------------------------------------------------
+# aidc:tenants in a stack: the rules across sections (PlatformConfig)
+
+
+def stack_with(tenants_: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """BASE_STACK with a cluster (Google Groups for RBAC on), an 8-GPU pool of 2 nodes, and
+    `tenants_` as aidc:tenants; `changes` replace further keys."""
+    from tests.helpers import base_stack
+
+    return base_stack(**{
+        "aidc:cluster": {"master_authorized_networks": {"corp-vpn": "203.0.113.0/24"},
+                         "security_group": "gke-security-groups@acme.example"},
+        "aidc:gpu_pools": {"h100": {"machine_type": "a2-highgpu-8g",
+                                    "autoscaling": {"max_nodes": 2}}},
+        "aidc:tenants": tenants_, **changes})
+
+
+def stack_problems(flat: dict[str, Any]) -> list[str]:
+    from infra.config.load import config_from_flat
+    from infra.errors import AidcError
+
+    with pytest.raises(AidcError) as err:
+        config_from_flat(flat, source="test.yaml")
+    return str(err.value).splitlines()[1:]
+
+
+def test_stack_accepts_tenants_that_fit() -> None:
+    """A stack's teams load with their claims; the section is `aidc:tenants`."""
+    from infra.config.load import config_from_flat
+
+    cfg = config_from_flat(stack_with({"nlp": team(guaranteed={"gpu_pools.h100": 8},
+                                                   buckets={"datasets": "read"})}))
+    assert cfg.tenants["nlp"].guaranteed == {"gpu_pools.h100": 8}
+
+
+@pytest.mark.parametrize(("teams", "where", "needles"), [
+    ({"nlp": team(guaranteed={"gpu_pools.h100": 24})}, "aidc:tenants.nlp.guaranteed.gpu_pools.h100",
+     ("guaranteed 24", "16 nvidia.com/gpu (2 nodes x 8)")),
+    ({"nlp": team(guaranteed={"gpu_pools.h100": 4})}, "aidc:tenants.nlp.guaranteed.gpu_pools.h100",
+     ("not whole nodes of 8", "use 8")),
+    ({"nlp": team(max={"tpu_pools.v5p": 16})}, "aidc:tenants.nlp.max.tpu_pools.v5p",
+     ("no such pool", "gpu_pools.h100")),
+    ({"nlp": team(buckets={"scratch": "write"})}, "aidc:tenants.nlp.buckets.scratch",
+     ("no such bucket", "checkpoints, datasets")),
+])
+def test_rejects_claims_the_stack_cannot_honour(teams: dict[str, Any], where: str,
+                                                needles: tuple[str, ...]) -> None:
+    """The section's claims are checked against the stack's own pools and buckets: exit 2
+    naming the pool, the team and the numbers."""
+    assert_names(stack_problems(stack_with(teams)), f"  - {where}", *needles)
+
+
+def test_rejects_tenants_without_google_groups_for_rbac() -> None:
+    """A team's group binding works only through Google Groups for RBAC, so tenants need the
+    cluster's security_group; the error names the groups."""
+    flat = stack_with({"nlp": team()})
+    flat["aidc:cluster"] = {"master_authorized_networks": {"corp-vpn": "203.0.113.0/24"}}
+    assert_names(stack_problems(flat), "  - aidc:cluster.security_group", "team@acme.example",
+                 "Google Groups for RBAC")
+
+
+def test_rejects_tenants_without_a_cluster() -> None:
+    flat = stack_with({"nlp": team()}, **{"aidc:cluster": None, "aidc:gpu_pools": None})
+    assert_names(stack_problems(flat), "  - aidc:tenants", "need a cluster")
+
+
+def test_schema_has_tenants() -> None:
+    """`aidc config schema` describes aidc:tenants and a team's fields."""
+    from infra.config.schema import config_schema
+
+    schema = config_schema()
+    tenants_ = schema["properties"]["config"]["properties"]["aidc:tenants"]
+    text = str(tenants_) + str(schema.get("$defs", {}).get("TenantConfig", {}))
+    assert "guaranteed" in text and "weight" in text

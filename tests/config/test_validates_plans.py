@@ -178,7 +178,6 @@ def stacks(draw: st.DrawFn) -> dict[str, Any]:
             "intranode_visibility": draw(st.booleans()),
             "private_endpoint": draw(st.booleans()),
             "binary_authorization": draw(st.booleans()),
-            "workload_namespace": draw(name), "workload_ksa": draw(name),
         }
         flat["aidc:gpu_pools"] = draw(st.dictionaries(long_name, gpu_pool(zones), max_size=2))
         flat["aidc:tpu_pools"] = draw(st.dictionaries(long_name, tpu_pool(zones), max_size=1))

@@ -132,11 +132,20 @@ def test_filestore_tier_forces_replacement(diffs: Diffs) -> None:
 
 
 def test_gpu_max_nodes_updates_in_place(diffs: Diffs) -> None:
-    """Raising a pool's autoscaling maximum is an update of the same NodePool, not a replacement."""
+    """Raising a pool's autoscaling maximum is an update of the same NodePool, not a replacement;
+    the pool's Kueue flavour states the larger capacity and the team's queue the larger quota."""
     diff, text = diffs["gpu-max-nodes"]
-    change = only_change(diff, NODE_POOL, "gpu-l4-pool")
+    assert diff["added"] == [] and diff["removed"] == [], diff
+    changed = {(c["type"], c["name"]): c for c in diff["changed"]}
+    change = changed.pop((NODE_POOL, "gpu-l4-pool"))
     assert change["paths"] == ["autoscaling.totalMaxNodeCount"]
     assert change["replaces"] == []
+    kueue = "kubernetes:kueue.x-k8s.io/v1beta2:"
+    assert set(changed) == {(f"{kueue}ResourceFlavor", "tenancy-flavor-gpu-l4"),
+                            (f"{kueue}ClusterQueue", "tenancy-research-queue")}
+    assert changed[(f"{kueue}ResourceFlavor", "tenancy-flavor-gpu-l4")]["paths"] == [
+        "metadata.annotations.aidc.dev/capacity"]
+    assert all(c["replaces"] == [] for c in changed.values())
     assert "~  gpu-l4-pool" in text
     assert "forces replacement" not in text and "REPLACED" not in text
 

@@ -167,13 +167,6 @@ def test_rejects_service_account_id() -> None:
         naming.service_account_id("Aidc_dev", "nodes")
 
 
-def test_cluster_service_account_ids_differ() -> None:
-    """Node and workload ids are cut from one prefix; a prefix that makes them equal is refused."""
-    assert naming.cluster_service_account_ids("aidc-dev") == ("aidc-dev-nodes", "aidc-dev-workloads")
-    with pytest.raises(AidcError, match="would both be 'n{29}'"):
-        naming.cluster_service_account_ids("n" * 29)
-
-
 # GKE: https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#Cluster.FIELDS.name
 # and the API's node_pool.name regex (https://github.com/pulumi/pulumi-gcp/issues/1510).
 GKE_NAME = re.compile(r"(?:[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?)")
@@ -223,8 +216,7 @@ def test_composed_gke_and_network_names() -> None:
 
 
 @pytest.mark.parametrize(("check", "good", "bad"), [
-    (naming.check_k8s_namespace, ["training", "a", "1-team"], ["Training", "team_a", "-a", "a" * 64]),
-    (naming.check_k8s_object_name, ["trainer", "a.b-c", "1x"], ["Trainer", "a_b", "a.", "a" * 254]),
+    (naming.check_dns_label, ["training", "a", "1-team"], ["Training", "team_a", "-a", "a" * 64]),
 ])
 def test_kubernetes_names(check, good: list[str], bad: list[str]) -> None:  # type: ignore[no-untyped-def]
     for name in good:

@@ -41,6 +41,7 @@ _INTERNAL_BUCKET = resource(BUCKET, "training-data",
 _KEY = resource(CRYPTO_KEY, "training-data-key")
 _RING = resource(KEY_RING_TYPE, "ring")
 _FOREIGN_SA = "serviceAccount:etl@partner-proj.iam.gserviceaccount.com"
+_POOL = "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools"
 _AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 _AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 _S3 = ("transferSpec", "awsS3DataSource")
@@ -114,6 +115,14 @@ CASES = [
          {"members": ["user:bob@gmail.com"]}, extra=[_RING, _KEY],
          why="key ring holding a restricted key"),
     Case("restricted-no-foreign-members", KEY_RING_IAM_BINDING, extra=[_RING, _KEY], fails=False),
+    Case("restricted-no-foreign-members", BUCKET_IAM_MEMBER,
+         {"member": f"{_POOL}/aidc-dev.svc.id.goog/subject/ns/nlp/sa/workload"},
+         extra=[_BUCKET], fails=False,
+         why="a Kubernetes service account of the project's own workload identity pool"),
+    Case("restricted-no-foreign-members", BUCKET_IAM_MEMBER,
+         {"member": f"{_POOL}/partner-proj.svc.id.goog/subject/ns/nlp/sa/workload"},
+         extra=[_BUCKET], expect="partner-proj.svc.id.goog",
+         why="a workload of another project's identity pool"),
     # I5 default-compute-sa-not-granted
     Case("default-compute-sa-not-granted", PROJECT_IAM_MEMBER,
          {"member": "serviceAccount:123456789-compute@developer.gserviceaccount.com"}),

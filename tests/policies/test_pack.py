@@ -39,6 +39,7 @@ from tests.policies import test_kubernetes as test_policy_kubernetes
 from tests.policies import test_logging_monitoring as test_policy_logging_monitoring
 from tests.policies import test_network as test_policy_network
 from tests.policies import test_public_access as test_policy_public_access
+from tests.policies import test_tenancy as test_policy_tenancy
 from tests.policy_fixtures import (
     BUCKET,
     CRYPTO_KEY,
@@ -130,13 +131,19 @@ ROSTER = (
     ("L8", "transfer-job-logging", "low"),
     ("L9", "alert-policy-documented", "low"),
     ("L10", "notification-channel-present", "medium"),
+    ("T1", "tenant-namespace-has-localqueue", "medium"),
+    ("T2", "queue-quota-within-pool-capacity", "high"),
+    ("T3", "tenant-no-project-roles", "high"),
+    ("T4", "tenant-no-cluster-admin", "high"),
 )
 STACK_POLICIES = {"restricted-bucket-key-rotation", "no-node-pool-on-default-sa",
                   "data-access-audit-logs",
-                  "restricted-no-foreign-members", "notification-channel-present"}
+                  "restricted-no-foreign-members", "notification-channel-present",
+                  "tenant-namespace-has-localqueue", "queue-quota-within-pool-capacity",
+                  "tenant-no-project-roles", "tenant-no-cluster-admin"}
 CASE_MODULES = (test_policy_public_access, test_policy_classification, test_policy_encryption,
                 test_policy_iam, test_policy_network, test_policy_gke, test_policy_compute,
-                test_policy_kubernetes, test_policy_logging_monitoring)
+                test_policy_kubernetes, test_policy_logging_monitoring, test_policy_tenancy)
 _SSH_WORLD = {"sourceRanges": ["0.0.0.0/0"]}
 
 

@@ -56,3 +56,7 @@ GKE_NETWORKING = Release(
     project="gke-networking-api", repository="https://github.com/GoogleCloudPlatform/gke-networking-api",
     version="0150a25", commit="0150a25403ca0f9977fe206bb07bc536feb2dc2e", tagged=date(2025, 12, 10),
     namespace="", api_version="networking.gke.io/v1")
+WEBHOOK_PORT = 9443
+"""The port both releases' admission webhooks serve on (their webhook Services map 443 to it):
+`config/components/webhook/service.yaml` of each release. A private GKE cluster's control plane
+reaches nodes only on 443 and 10250 unless a firewall rule admits this port."""
