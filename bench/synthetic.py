@@ -64,9 +64,16 @@ def synthetic_config(buckets: int, base: Path = BASE_STACK_FILE) -> dict[str, An
     return doc
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Writes shared values out: aidc refuses stack files with more than 100 aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def write_synthetic(directory: Path, name: str, buckets: int) -> Path:
     path = directory / f"Pulumi.{name}.yaml"
-    path.write_text(yaml.safe_dump(synthetic_config(buckets), sort_keys=False))
+    path.write_text(yaml.dump(synthetic_config(buckets), Dumper=_NoAliases, sort_keys=False))
     return path
 
 

@@ -1,5 +1,5 @@
-"""The benchmarks' synthetic stacks are stacks aidc accepts: a rule that refuses them breaks
-the benchmark, not only a user's stack, so it must fail here first."""
+"""The benchmarks' synthetic stacks are stack files aidc accepts: a rule or a reading limit
+that refuses them breaks the benchmark, not only a user's stack, so it must fail here first."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.synthetic import synthetic_config  # noqa: E402
-from infra.config.load import config_from_flat  # noqa: E402
+from bench.synthetic import write_synthetic  # noqa: E402
+from infra.config.load import config_from_flat, read_stack_file  # noqa: E402
 
 
-def test_synthetic_stack_validates() -> None:
-    """Every combination the bucket rotation makes (classifications, lifecycles, retention,
-    versioning) appears in 70 buckets, and the whole stack validates."""
-    config = synthetic_config(70)["config"]
-    cfg = config_from_flat(config, source="synthetic")
-    buckets = cfg.storage.buckets
-    assert len(buckets) >= 70
+def test_largest_synthetic_stack_file_reads_and_validates(tmp_path: Path) -> None:
+    """The 5,000-bucket stack file the benchmarks write reads within aidc's input limits (no
+    YAML aliases), and every combination of its bucket rotation (classifications, lifecycles,
+    retention, versioning) validates."""
+    flat, _ = read_stack_file(write_synthetic(tmp_path, "synth", 5000))
+    buckets = config_from_flat(flat, source="synthetic").storage.buckets
+    assert len(buckets) >= 5000
     assert any(b.retention_days for b in buckets.values())
     assert any(b.versioning for b in buckets.values())
