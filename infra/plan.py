@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -180,13 +179,17 @@ SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "build
 
 def repository_projects(root: Path) -> dict[str, list[Project]]:
     """Every Pulumi project under `root` (each directory holding a Pulumi.yaml; hidden
-    directories, virtualenvs' site-packages and build output skipped), by its name."""
+    directories, virtualenvs' site-packages and build output skipped), by its name. A
+    Pulumi.yaml without a readable name names no project a reference could mean: skipped."""
     found: dict[str, list[Project]] = {}
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in SKIPPED_DIRS)
         for name in PROJECT_FILE_NAMES:
             if name in files:
-                project = _read_project(Path(directory) / name)
+                try:
+                    project = _read_project(Path(directory) / name)
+                except AidcError:
+                    break
                 found.setdefault(project.name, []).append(project)
                 break
     return found

@@ -63,6 +63,7 @@ class FoundationWiring:
     key_grants: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
 
     def grants(self, *purposes: str) -> list[pulumi.Resource]:
+        """What a resource encrypted with these purposes' keys waits for (none across stacks)."""
         return [g for p in purposes for g in self.key_grants.get(p, ())]
 
     @classmethod

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from infra.engine.plan import Plan, PlanResource
+    from infra.engine.references import StackName
 
 
 def plan_of(stack: str | None, stack_file: Path | None, program: Path | None = None,
@@ -42,12 +43,12 @@ def plan_of(stack: str | None, stack_file: Path | None, program: Path | None = N
                       timeout=timeout, references=references)
 
 
-def saved_refs(given: list[str], project: str) -> dict:  # dict[StackName, Path]
+def saved_refs(given: list[str], project: str) -> dict[StackName, Path]:
     """`--ref NAME=PLAN.json` values by stack (a bare NAME is a stack of `project`), each file
     checked to exist before anything is planned."""
     from infra.engine.references import parse_stack_name
 
-    out = {}
+    out: dict[StackName, Path] = {}
     for value in given:
         name, sep, path = value.partition("=")
         if not sep or not name.strip() or not path.strip():
