@@ -28,6 +28,7 @@ from infra.catalog.apply_facts import (
 )
 from infra.check.plan_checks import Finding, PlanCheck
 from infra.engine.plan import Plan, PlanResource
+from infra.engine.references import REFERENCE_TYPE
 
 SERVICE = "gcp:projects/service:Service"
 SERVICE_IDENTITY = "gcp:projects/serviceIdentity:ServiceIdentity"
@@ -200,7 +201,10 @@ def workload_identity_after_cluster(plan: Plan) -> Iterator[Finding]:
             pool = read_input(r.inputs, ("workloadIdentityConfig", "workloadPool"))
             if isinstance(pool, str) and pool:
                 clusters.setdefault(pool, []).append(r.urn)
-    waits = Waits(plan, {u for urns in clusters.values() for u in urns})
+    # A pool read from another stack (a member built from a StackReference's output) exists
+    # once that stack is up: stacks that reference others are applied after them.
+    references = {r.urn for r in plan.resources if r.type == REFERENCE_TYPE}
+    waits = Waits(plan, {u for urns in clusters.values() for u in urns} | references)
     index = plan.by_urn()
     for r in plan.resources:
         if not _is_iam_grant(r):
@@ -210,6 +214,8 @@ def workload_identity_after_cluster(plan: Plan) -> Iterator[Finding]:
             if pool is None:
                 continue
             owners = clusters.get(pool, [])
+            if not owners and references & waits.of(r.urn):
+                continue
             if not owners:
                 yield Finding(r.urn, (
                     f"names the Workload Identity pool {pool}, which no cluster in this program "

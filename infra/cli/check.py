@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from infra.cli.common import ProgramOpt, StackArg, StackFileOpt, TimeoutOpt, app, write_or_print
+from infra.cli.common import (
+    ProgramOpt,
+    RefOpt,
+    StackArg,
+    StackFileOpt,
+    TimeoutOpt,
+    app,
+    write_or_print,
+)
 from infra.cli.plan import plan_of
 from infra.errors import AidcError
 from infra.files import check_output, is_stdout
@@ -22,6 +30,7 @@ def check(
     stack_file: StackFileOpt = None,
     program: ProgramOpt = None,
     timeout: TimeoutOpt = None,
+    ref: RefOpt = None,
     plan_path: Annotated[Optional[Path], typer.Option(
         "--plan", help="Check a saved Plan JSON (with the stack's policy settings it recorded; "
                        "--stack-file overrides them).")] = None,
@@ -65,7 +74,8 @@ def check(
     if ours:  # fail fast, before any planning
         check_policy_names(skip, POLICY_NAMES, "--skip-policy")
         check_policy_names(only, POLICY_NAMES, "--only-policy")
-    inputs = (plan_path, stack_file, program, policy_pack, baseline, base)
+    inputs = (plan_path, stack_file, program, policy_pack, baseline, base,
+              *(Path(r.partition("=")[2]) for r in ref or ()))
     if not is_stdout(output):
         check_output(output, inputs)
     known = load_baseline(baseline) if baseline is not None else None
@@ -87,7 +97,7 @@ def check(
         project = find_project(program).name if program is not None else find_project().name
         settings = policy_settings(stack_file)
         result = run_check(lambda submit: plan_of(name, stack_file, program, on_resource=submit,
-                                                   timeout=timeout),
+                                                   timeout=timeout, refs=ref),
                            project=project, stack=name, settings=settings,
                            pack_dir=policy_pack)
     result = apply_stack_waivers(result, settings)

@@ -28,6 +28,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 TimeoutOpt = Annotated[Optional[float], typer.Option(
     "--timeout", help="Seconds the program may run before it is stopped (default 180, or "
                       "$AIDC_PROGRAM_TIMEOUT); a stopped program is exit 2.")]
+RefOpt = Annotated[Optional[list[str]], typer.Option(
+    "--ref", metavar="NAME=PLAN.json",
+    help="Resolve the stack reference NAME (organization/<project>/<stack>, <project>/<stack> "
+         "or <stack>) to a saved `aidc plan --json` and its outputs, instead of planning the "
+         "repository's program of that name (repeatable).")]
 ProgramOpt = Annotated[Optional[Path], typer.Option(
     "--program", help="Another Pulumi Python program directory (default: stacks/).")]
 

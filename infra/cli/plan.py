@@ -12,35 +12,62 @@ import typer
 from infra.cli.common import (
     JsonFlag,
     ProgramOpt,
+    RefOpt,
     StackArg,
     StackFileOpt,
     TimeoutOpt,
     app,
     write_or_print,
 )
+from infra.errors import AidcError
 from infra.files import check_output, is_stdout
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from infra.engine.plan import Plan, PlanResource
+    from infra.engine.references import StackName
 
 
 def plan_of(stack: str | None, stack_file: Path | None, program: Path | None = None,
             on_resource: Callable[[PlanResource], None] | None = None,
-            timeout: float | None = None) -> Plan:
+            timeout: float | None = None, refs: list[str] | None = None) -> Plan:
     from infra.config.load import STACKS_DIR
-    from infra.plan import plan_stack, resolve_stack
+    from infra.plan import References, find_project, plan_stack, resolve_stack
 
     program_dir = program or STACKS_DIR
     name, path = resolve_stack(stack, stack_file, program_dir)
+    references = References(refs=saved_refs(refs or [], find_project(program).name),
+                            timeout=timeout)
     return plan_stack(name, path, program_dir=program_dir, on_resource=on_resource,
-                      timeout=timeout)
+                      timeout=timeout, references=references)
+
+
+def saved_refs(given: list[str], project: str) -> dict[StackName, Path]:
+    """`--ref NAME=PLAN.json` values by stack (a bare NAME is a stack of `project`), each file
+    checked to exist before anything is planned."""
+    from infra.engine.references import parse_stack_name
+
+    out: dict[StackName, Path] = {}
+    for value in given:
+        name, sep, path = value.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise AidcError(f"--ref {value!r}: expected NAME=PLAN.json, e.g. "
+                            "--ref organization/aidc-foundation/prod=foundation.json")
+        stack = parse_stack_name(name.strip(), project)
+        if stack in out:
+            raise AidcError(f"--ref {value!r}: {stack} is already given by --ref")
+        file = Path(path.strip())
+        if not file.is_file():
+            raise AidcError(f"--ref {value!r}: no file {file} (a Plan JSON written by "
+                            "`aidc plan --json`)")
+        out[stack] = file
+    return out
 
 
 @app.command()
 def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: ProgramOpt = None,
-         timeout: TimeoutOpt = None,
+         timeout: TimeoutOpt = None, ref: RefOpt = None,
          json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the Plan JSON here.")] = None,
          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False) -> None:
     """Render a stack offline and print its resource tree, grouped by component, and what
@@ -51,11 +78,11 @@ def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: Progr
     from infra.plan import resolve_stack
     from infra.report.plan_text import render_plan
 
-    inputs = (stack_file, program)
+    inputs = (stack_file, program, *(Path(r.partition("=")[2]) for r in ref or ()))
     if json_path is not None:
         check_output(json_path, inputs)
     path = resolve_stack(stack, stack_file, program or STACKS_DIR)[1]
-    result = plan_of(stack, stack_file, program, timeout=timeout)
+    result = plan_of(stack, stack_file, program, timeout=timeout, refs=ref)
     if json_path is not None:
         write_or_print(result.to_json(), json_path, inputs=inputs)
         if is_stdout(json_path):

@@ -185,12 +185,16 @@ def load_stack_file(path: Path) -> PlatformConfig:
     return config_from_flat(flat, source=str(path))
 
 
-def load_from_pulumi() -> PlatformConfig:
-    """What `pulumi up` uses: the config the engine passed to this program, secrets decrypted."""
+def load_from_pulumi(own_namespace: str | None = None) -> PlatformConfig:
+    """What `pulumi up` uses: the config the engine passed to this program, secrets decrypted.
+    `own_namespace`: a program's own keys (a layer's `aidc-cluster:foundation_stack`), which
+    it reads itself and the platform config does not."""
     from pulumi.runtime import config as runtime_config
 
     flat = dict(runtime_config.get_config_env())
     flat.update(runtime_config.CONFIG.get())
+    if own_namespace is not None:
+        flat = {k: v for k, v in flat.items() if not k.startswith(f"{own_namespace}:")}
     clear = clear_text_secrets(flat, [k for k in flat if runtime_config.is_config_secret(k)])
     if clear:
         raise AidcError(format_problems("pulumi config", clear))

@@ -6,6 +6,11 @@ loop forever. Here the program runs in a forked child (copy-on-write: nothing is
 again), which streams what it registers to the parent over a pipe and ends with a "done"
 record. The parent alone decides the verdict: no "done" record means no plan, whatever the
 child's exit status, and a child that outlives the deadline is killed.
+
+The child can also ask the parent a question and wait for its answer (`ask`): how a program's
+`pulumi.StackReference` gets the referenced stack's outputs, which the parent plans in a child
+of its own (never inside the running program, whose Pulumi runtime state is global). An error
+the parent raises while answering ends the run with that error.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from infra.errors import AidcError
 DEFAULT_TIMEOUT_SECONDS = 180.0
 TIMEOUT_ENV = "AIDC_PROGRAM_TIMEOUT"
 _HEADER = struct.Struct("!cI")  # kind, payload length
-_ITEM, _DONE, _FAILED = b"i", b"d", b"f"
+_ITEM, _DONE, _FAILED, _ASK = b"i", b"d", b"f", b"a"
+# In a child: (fd to the parent, fd of its answers); in the parent process: None.
+_channel: tuple[int, int] | None = None
 
 
 class ProgramFailed(AidcError):
@@ -47,30 +54,52 @@ def timeout_seconds(given: float | None = None) -> float:
     return given
 
 
+def ask(question: Any, answer: Callable[[Any], Any]) -> Any:
+    """In a child of `run_isolated`: the parent's `on_ask(question)` (the run ends if it raises).
+    Anywhere else: `answer(question)`, in this process."""
+    if _channel is None:
+        return answer(question)
+    to_parent, answers = _channel
+    _send(to_parent, _ASK, question)
+    frame = _Reader(answers, DEFAULT_TIMEOUT_SECONDS * 100).frame()
+    if frame is None:  # the parent is gone: nothing left to plan for
+        os._exit(70)
+    return frame[1]
+
+
 def run_isolated(work: Callable[[Callable[[Any], None]], Any], *, timeout: float,
                  on_item: Callable[[Any], None] | None = None,
-                 describe: Callable[[BaseException], str] = repr) -> Any:
+                 describe: Callable[[BaseException], str] = repr,
+                 on_ask: Callable[[Any], Any] | None = None) -> Any:
     """`work(send)` in a forked child; each `send(item)` reaches `on_item` in this process, and
     what `work` returns is returned here. An exception in the child (SystemExit included) is a
-    ProgramFailed carrying `describe(exc)`; so is a child that ends without finishing."""
+    ProgramFailed carrying `describe(exc)`; so is a child that ends without finishing. A
+    question the child `ask`s is answered by `on_ask` here; the time that takes does not count
+    against `timeout`."""
     if not hasattr(os, "fork"):  # pragma: no cover - aidc runs on Linux and macOS
         return work(on_item or (lambda _: None))
     read_fd, write_fd = os.pipe()
+    answer_read, answer_write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the child: never returns
+        global _channel
         os.close(read_fd)
+        os.close(answer_write)
+        _channel = (write_fd, answer_read)
         _child(work, write_fd, describe)
     os.close(write_fd)
+    os.close(answer_read)
     try:
         os.setpgid(pid, pid)  # also here, so _reap finds the group even if the child is slow
     except OSError:
         pass
     try:
-        return _parent(pid, read_fd, timeout, on_item)
+        return _parent(pid, read_fd, timeout, on_item, on_ask, answer_write)
     finally:
         os.close(read_fd)
+        os.close(answer_write)
         _reap(pid)
 
 
@@ -104,7 +133,8 @@ def _send(fd: int, kind: bytes, payload: Any) -> None:
         view = view[os.write(fd, view):]
 
 
-def _parent(pid: int, fd: int, timeout: float, on_item: Callable[[Any], None] | None) -> Any:
+def _parent(pid: int, fd: int, timeout: float, on_item: Callable[[Any], None] | None,
+            on_ask: Callable[[Any], Any] | None, answers: int) -> Any:
     reader = _Reader(fd, timeout)
     while True:
         frame = reader.frame()
@@ -117,6 +147,12 @@ def _parent(pid: int, fd: int, timeout: float, on_item: Callable[[Any], None] | 
                 on_item(payload)
         elif kind == _DONE:
             return payload
+        elif kind == _ASK:
+            if on_ask is None:
+                raise ProgramFailed("the program asked a question this run cannot answer")
+            started = time.monotonic()
+            _send(answers, _ASK, on_ask(payload))
+            reader.deadline += time.monotonic() - started
         else:
             raise ProgramFailed(payload)
 

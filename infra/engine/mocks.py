@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
+
+from infra.engine.references import REFERENCE_TYPE, MissingReference, read_state
 
 COMPUTE = "https://www.googleapis.com/compute/v1"
 # A syntactically valid, obviously fake CA (base64 of a PEM header) for kubeconfigs built offline.
@@ -28,15 +31,19 @@ def project_number(project: str) -> str:
 class AidcMocks(pulumi.runtime.Mocks):
     """Outputs per resource type and results per invoke token; unknown ones echo their inputs."""
 
-    def __init__(self, project: str, region: str) -> None:
+    def __init__(self, project: str, region: str,
+                 references: Callable[[str], Mapping[str, Any]] | None = None) -> None:
         self.project = project
         self.region = region
         self.number = project_number(project)
         self.unknown_invokes: set[str] = set()
+        self.references = references
 
     # -- resources ----------------------------------------------------------------------------
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        if args.typ == REFERENCE_TYPE:
+            return self._stack_reference(str(args.inputs.get("name") or args.resource_id))
         inputs = dict(args.inputs)
         name = inputs.get("name") or args.name
         project = inputs.get("project") or self.project
@@ -47,6 +54,14 @@ class AidcMocks(pulumi.runtime.Mocks):
         if "project" not in state and args.typ.startswith("gcp:"):
             state["project"] = project
         return resource_id, state
+
+    def _stack_reference(self, name: str) -> tuple[str, dict]:
+        """A StackReference read: the referenced stack's planned outputs, never unknowns."""
+        if self.references is None:
+            raise MissingReference(f"stack reference {name}: this run resolves no stack "
+                                   "references (plan it with `aidc plan`, which plans the "
+                                   "referenced stack first)")
+        return name, read_state(name, self.references(name))
 
     # -- invokes ------------------------------------------------------------------------------
 

@@ -3,10 +3,12 @@
 Its JSON shape is a public contract (other tools and `aidc check --plan` read it):
 
     {"project", "stack", "resources": [{"urn", "type", "name", "parent", "dependencies",
-     "provider", "component", "inputs", ...}], ...}
+     "provider", "component", "inputs", ...}], "outputs": {...}, ...}
 
 `inputs` carries the engine's camelCase property names, exactly what the provider and the
-policy analyzer see. Secret values are replaced by `SECRET_PLACEHOLDER` before they get here.
+policy analyzer see. `outputs` are the stack's outputs (`pulumi.export`), which a program that
+references this stack reads (`aidc plan --ref NAME=PLAN.json`). Secret values are replaced by
+`SECRET_PLACEHOLDER` before they get here.
 Keys may be added; none may be renamed or removed.
 """
 
@@ -159,12 +161,14 @@ def _looks_like_component(type_token: str) -> bool:
 
 @dataclass
 class Plan:
-    """A stack's resources in registration order, plus whatever reports attach."""
+    """A stack's resources in registration order, its outputs (None: not recorded, as in a
+    plan another tool wrote), plus whatever reports attach."""
 
     project: str
     stack: str
     resources: list[PlanResource] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
 
     def by_urn(self) -> dict[str, PlanResource]:
         return {r.urn: r for r in self.resources}
@@ -185,6 +189,8 @@ class Plan:
             "stack": self.stack,
             "resources": [r.as_dict() for r in self.resources],
         }
+        if self.outputs is not None:
+            out["outputs"] = self.outputs
         out.update(self.extras)
         return out
 
@@ -202,7 +208,10 @@ class Plan:
         resources = raw.get("resources")
         if not isinstance(resources, list):
             raise AidcError(f"{where}.resources: expected a list of resources")
-        known = {"format", "project", "stack", "resources"}
+        known = {"format", "project", "stack", "resources", "outputs"}
+        outputs = raw.get("outputs")
+        if outputs is not None and not isinstance(outputs, dict):
+            raise AidcError(f"{where}.outputs: expected an object of stack outputs")
         return cls(
             project=str(raw.get("project", "")),
             stack=str(raw.get("stack", "")),
@@ -211,6 +220,7 @@ class Plan:
                 for i, r in enumerate(resources)
             ],
             extras={k: v for k, v in raw.items() if k not in known},
+            outputs=outputs,
         )
 
     @classmethod
@@ -268,6 +278,7 @@ PLAN_SCHEMA: dict[str, Any] = {
                 "configSource": _LOCATION,
             },
         }},
+        "outputs": {"type": "object"},
         # What `aidc check --plan` needs to judge the plan as `aidc check STACK` would.
         "policy": {"type": "object", "properties": {
             "stackFile": {"type": "string"},

@@ -42,6 +42,7 @@ from infra.engine.plan import (
     SourceLocation,
 )
 from infra.engine.provenance import Key
+from infra.engine.references import REFERENCE_TYPE, strict_outputs
 from infra.errors import AidcError
 
 _SIG = rpc._special_sig_key
@@ -112,6 +113,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.on_record = on_record
         self.program_dir = Path(os.path.realpath(program_dir)) if program_dir else None
         self._urns: set[str] = set()
+        self.outputs: dict[str, Any] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the real engine builds them: the parent's whole qualified type chain, and no
@@ -122,32 +124,51 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 type_ = f"{qualified}${type_}"
         return f"urn:pulumi:{settings.get_stack()}::{settings.get_project()}::{type_}::{name}"
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """The stack's outputs (`pulumi.export`) arrive as the root stack's registered outputs."""
+        if request.urn.split("::")[2] == STACK_TYPE:
+            self.outputs = _plain(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """A read (a StackReference above all) is part of the plan as the engine shows it: the
+        resource with what identifies what it reads (a reference's `name`), never the outputs."""
+        response = super().ReadResource(request)
+        inputs = _plain(json_format.MessageToDict(request.properties))
+        if request.type == REFERENCE_TYPE:
+            inputs = {"name": inputs.get("name")}
+        self._record(request, response.urn, inputs, read=True)
+        return response
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
-        if response.urn in self._urns:
+        self._record(request, response.urn, _plain(json_format.MessageToDict(request.object)))
+        return response
+
+    def _record(self, request: Any, urn: str, inputs: dict[str, Any], read: bool = False) -> None:
+        if urn in self._urns:
             # A real `pulumi preview` fails here too ("Duplicate resource URN").
-            raise AidcError(f"duplicate resource URN {response.urn}: two resources of one type "
+            raise AidcError(f"duplicate resource URN {urn}: two resources of one type "
                             "share a name under one parent; give each a distinct name")
-        self._urns.add(response.urn)
+        self._urns.add(urn)
         provider = request.provider.split("::")
         resource = PlanResource(
-            urn=response.urn,
+            urn=urn,
             type=request.type,
             name=request.name,
             parent=request.parent or None,
             dependencies=sorted(set(request.dependencies)),
             provider="::".join(provider[:-1]) if len(provider) > 1 else None,
-            inputs=_plain(json_format.MessageToDict(request.object)),
-            custom=bool(request.custom),
-            protect=bool(request.protect),
-            property_dependencies={k: sorted(set(v.urns))
-                                   for k, v in request.propertyDependencies.items()},
+            inputs=inputs,
+            custom=True if read else bool(request.custom),
+            protect=False if read else bool(request.protect),
+            property_dependencies={} if read else {
+                k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items()},
             source=registered_at(request, self.program_dir),
         )
         self.recorded.append(resource)
         if self.on_record is not None:
             self.on_record(resource)
-        return response
 
 
 def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
@@ -309,11 +330,14 @@ def run_program(
     mocks: pulumi_mocks.Mocks | None = None,
     on_resource: Callable[[PlanResource], None] | None = None,
     program_dir: Path | None = None,
+    references: Callable[[str], Mapping[str, Any]] | None = None,
 ) -> Plan:
     """Run `program` as a Pulumi stack under mocks and return what it registered
     (`on_resource` sees each resource as it is registered). Each resource's `source` is where
     the program registered it (the innermost frame in `program_dir`, when given), and its
-    `config_key` what the program noted (`infra.engine.provenance`).
+    `config_key` what the program noted (`infra.engine.provenance`). A `pulumi.StackReference`
+    reads the outputs `references(name)` returns (`infra.engine.references`); without it, a
+    reference is an error.
 
     Exceptions the program raises propagate unchanged, so callers can tell a config error from
     an engine fault.
@@ -321,17 +345,18 @@ def run_program(
     flat = _config_strings(config)
     if mocks is None:
         mocks = AidcMocks(project=str(flat.get("gcp:project", "project")),
-                          region=str(flat.get("gcp:region", "us-central1")))
+                          region=str(flat.get("gcp:region", "us-central1")),
+                          references=references)
     monitor = RecordingMonitor(mocks, on_resource, program_dir)
     keys: dict[str, Key] = {}
-    with _collector_paused():
+    with _collector_paused(), strict_outputs():
         _on_fresh_thread(lambda: _run_under_mocks(program, monitor, project=project, stack=stack,
                                                   config=flat, secret_keys=list(secret_keys),
                                                   keys=keys))
     # Registration order follows whichever input resolved first; sort so plans are stable.
     resources = sorted(monitor.recorded, key=lambda r: (r.type != STACK_TYPE, r.urn))
     _assign_components(resources, keys)
-    return Plan(project=project, stack=stack, resources=resources)
+    return Plan(project=project, stack=stack, resources=resources, outputs=monitor.outputs)
 
 
 def program_from_dir(program_dir: Path) -> Callable[[], Any]:

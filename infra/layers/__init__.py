@@ -1,0 +1,1 @@
+"""The platform as layered stacks: their published contracts (`contracts`)."""
