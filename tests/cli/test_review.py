@@ -272,6 +272,8 @@ def test_diff_shows_old_and_new_values_and_the_markdown_report_includes_it(tmp_p
     assert proc.returncode == 0, proc.stderr
     md = comment.read_text()
     assert "#### Changes against the base plan" in md
+    assert "#### Monthly cost against the base plan" in md  # `aidc cost diff`'s figures
+    assert "| **Change** | **+$0.00** | **+$0.00** |" in md  # fewer pods per node cost nothing
     assert '`ipCidrRange`: "10.16.52.0/25" -&gt; "10.16.36.0/25"' in md
     usage = run_aidc("check", "--stack-file", head, "--base", base_plan)
     assert usage.returncode == 2 and "--format markdown" in usage.stderr
