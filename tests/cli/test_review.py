@@ -279,6 +279,24 @@ def test_diff_shows_old_and_new_values_and_the_markdown_report_includes_it(tmp_p
     assert usage.returncode == 2 and "--format markdown" in usage.stderr
 
 
+def test_comment_bytes_fits_the_markdown_report_and_rejects_other_sizes(tmp_path: Path) -> None:
+    """--comment-bytes cuts the Markdown report to a share of GitHub's limit (the workflow puts
+    three stacks in one comment); a size outside the range, or another format, is exit 2."""
+    plan = tmp_path / "plan.json"
+    assert run_aidc("plan", "--program", INSECURE, "insecure", "--json", plan, "-q").returncode == 0
+    full, small = tmp_path / "full.md", tmp_path / "small.md"
+    assert run_aidc("check", "--plan", plan, "--format", "markdown", "--output",
+                    full).returncode == 1
+    assert run_aidc("check", "--plan", plan, "--format", "markdown", "--comment-bytes", "9000",
+                    "--output", small).returncode == 1
+    assert len(full.read_bytes()) > 9000 >= len(small.read_bytes())
+    assert "Not shown:" in small.read_text()
+    for args, needle in ((("--format", "markdown", "--comment-bytes", "100"), "8,192 to 65,536"),
+                         (("--format", "json", "--comment-bytes", "9000"), "--format markdown")):
+        proc = run_aidc("check", "--plan", plan, *args)
+        assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
+
+
 # --- 7. accelerator-aware exemptions ---------------------------------------------------------
 
 @pytest.mark.parametrize(("capacity", "exit_code"), [("flex_start", 0), ("on_demand", 1)])

@@ -74,7 +74,8 @@ def test_cost_section_lists_only_the_largest_movers() -> None:
     rows = list(section.rows)
     assert len(rows) == COST_MOVERS == 10
     assert "the 10 of 12 that move the maximum most" in section.opening
-    assert rows[0].startswith("| added | **pool12**") and rows[-1].startswith("| added | **pool03**")
+    assert rows[0].startswith("| added | **pool12**")
+    assert rows[-1].startswith("| added | **pool03**")
 
 
 def test_no_cost_change_still_shows_the_totals() -> None:
