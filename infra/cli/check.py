@@ -118,11 +118,10 @@ def check(
 
 def _render(render, result, fmt: str, base_plan: Plan | None,  # type: ignore[no-untyped-def]
             comment_bytes: int | None) -> str:
-    if fmt == "markdown" and (base_plan is not None or comment_bytes is not None):
-        from infra.report.comparison import base_plan_sections
-        from infra.report.markdown import render_markdown
+    if fmt != "markdown":
+        return render(result, fmt)
+    from infra.report.comparison import base_plan_sections
+    from infra.report.markdown import render_markdown
 
-        sections = base_plan_sections(result, base_plan) if base_plan is not None else []
-        return render_markdown(result, limit=comment_bytes or GITHUB_COMMENT_LIMIT,
-                               sections=sections)
-    return render(result, fmt)
+    sections = base_plan_sections(result, base_plan) if base_plan is not None else []
+    return render_markdown(result, limit=comment_bytes or GITHUB_COMMENT_LIMIT, sections=sections)
