@@ -152,8 +152,9 @@ class Budget(BaseModel):
 
     @field_validator("monthly_max_usd", mode="before")
     @classmethod
-    def _a_number(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+    def _not_a_bool(cls, value: Any) -> Any:
+        # A number, or its text as `pulumi config set --path` writes it; never `true`.
+        if isinstance(value, bool):
             raise ValueError(f"{value!r} is not a number of US dollars; write e.g. 250000")
         return value
 

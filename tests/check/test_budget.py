@@ -109,7 +109,7 @@ def test_budget_check_honours_the_stacks_enforcement_overrides_and_waivers() -> 
 @pytest.mark.parametrize(("budget", "needle"), [
     ({"monthly_max_usd": 0}, "greater than 0"),
     ({"monthly_max_usd": -5}, "greater than 0"),
-    ({"monthly_max_usd": "lots"}, "'lots' is not a number of US dollars"),
+    ({"monthly_max_usd": "lots"}, "unable to parse string as a number"),
     ({"monthly_max_usd": True}, "True is not a number of US dollars"),
     ({"monthly_max_usd": float("inf")}, "finite number"),
     ({}, "monthly_max_usd"),
@@ -120,6 +120,13 @@ def test_rejects_a_budget_that_is_not_a_positive_number(budget: dict, needle: st
         validate_policy_settings({"budget": budget}, "Pulumi.dev.yaml")
     assert "policy.budget" in caught.value.message
     assert needle in caught.value.message
+
+
+def test_budget_accepts_a_number_or_its_text() -> None:
+    """A number, or the text `pulumi config set --path` writes for one."""
+    for value in (250000, 250000.5, "250000"):
+        settings = validate_policy_settings({"budget": {"monthly_max_usd": value}}, "f")
+        assert settings.budget is not None and settings.budget.monthly_max_usd == float(value)
 
 
 def test_rejects_a_bad_budget_in_a_stack_file_with_exit_2(tmp_path: Path) -> None:
