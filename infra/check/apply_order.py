@@ -26,7 +26,7 @@ from infra.catalog.apply_facts import (
     service_agent,
     workload_identity_pool,
 )
-from infra.check.plan_checks import Finding, PlanCheck
+from infra.check.plan_checks import Finding, PlanCheck, plan_only
 from infra.engine.plan import Plan, PlanResource
 from infra.engine.references import REFERENCE_TYPE
 
@@ -350,7 +350,7 @@ CHECKS: tuple[PlanCheck, ...] = (
                     "put the Service in each resource's (or its component's) depends_on; aidc's "
                     "composition derives both from infra.catalog.apply_facts.",
         references=("aidc: infra.catalog.apply_facts.TYPE_APIS, SETTING_APIS",),
-        url=SERVICE_USAGE_URL, run=apis_enabled_first),
+        url=SERVICE_USAGE_URL, run=plan_only(apis_enabled_first)),
     PlanCheck(
         name="apply-agent-grant-after-identity", severity="high",
         description="Every IAM grant to a Google service agent waits for the agent's identity "
@@ -359,7 +359,7 @@ CHECKS: tuple[PlanCheck, ...] = (
                     "their API, enable the API) and grant to its `member` output, or add it to "
                     "the grant's depends_on.",
         references=("aidc: infra.catalog.apply_facts.SERVICE_AGENTS",),
-        url=FABRIC_SERVICE_AGENTS, run=agent_grants_after_identity),
+        url=FABRIC_SERVICE_AGENTS, run=plan_only(agent_grants_after_identity)),
     PlanCheck(
         name="apply-workload-identity-after-cluster", severity="high",
         description="Every IAM grant to a Workload Identity member waits for the cluster that "
@@ -367,14 +367,14 @@ CHECKS: tuple[PlanCheck, ...] = (
         remediation="Put the cluster in the grant's depends_on (components.cluster does it for "
                     "the workload binding).",
         references=("aidc: infra.catalog.apply_facts.workload_identity_pool",),
-        url=WORKLOAD_IDENTITY_URL, run=workload_identity_after_cluster),
+        url=WORKLOAD_IDENTITY_URL, run=plan_only(workload_identity_after_cluster)),
     PlanCheck(
         name="apply-refused-settings", severity="high",
         description="No resource combines settings its API refuses: " + "; ".join(_REFUSED) + ".",
         remediation="Change one of the two settings as the message says; aidc's config refuses "
                     "the same combinations before planning.",
         references=("aidc: infra.catalog.apply_facts.REFUSALS",),
-        url="https://cloud.google.com/storage/docs/bucket-lock", run=refused_settings),
+        url="https://cloud.google.com/storage/docs/bucket-lock", run=plan_only(refused_settings)),
     PlanCheck(
         name="apply-gpudirect-in-cluster", severity="high",
         description="Every GPUDirect node pool (TCPX, TCPXO, RDMA) has, in the same program, a "
@@ -386,5 +386,5 @@ CHECKS: tuple[PlanCheck, ...] = (
                     "infra.catalog.gpudirect).",
         references=("aidc: infra.catalog.gpudirect",),
         url="https://cloud.google.com/kubernetes-engine/docs/how-to/gpu-bandwidth-gpudirect-tcpx",
-        run=gpudirect_in_cluster),
+        run=plan_only(gpudirect_in_cluster)),
 )

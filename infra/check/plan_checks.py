@@ -4,7 +4,8 @@ function `Plan -> findings`.
 The pack judges each resource's inputs, as `pulumi preview --policy-pack` would. Some mistakes
 only show in the graph: a resource that does not wait for the API it calls, a grant to a
 service agent that does not exist yet, a setting the API refuses together with another. Those
-are plan checks (`infra.check.apply_order`; a budget check can join the same way).
+are plan checks (`infra.check.apply_order`), and so is what the plan may cost against the
+stack's budget (`infra.check.budget`).
 
 Their findings become `Violation`s under their own `PolicyInfo`, merged into the `CheckResult`
 (`with_plan_checks`), so every report format shows them as it shows the pack's, and they honour
@@ -13,7 +14,11 @@ the stack's `aidc:policy` like the pack's policies: `enforcement` (advisory / ma
 built-in level: mandatory.
 
     PLAN_CHECK = PlanCheck(name="my-check", description=..., severity="high", remediation=...,
-                           references=(...,), url=..., run=lambda plan: [Finding(urn, message)])
+                           references=(...,), url=...,
+                           run=lambda plan, settings: [Finding(urn, message)])
+
+`run` gets the stack's settings too, for a check they parametrise (the budget); a check of the
+plan alone wraps its function with `plan_only`.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ class PlanCheck:
     description: str
     severity: str
     remediation: str
-    run: Callable[[Plan], Iterable[Finding]]
+    run: Callable[[Plan, PolicySettings], Iterable[Finding]]
     references: tuple[str, ...] = ()
     url: str = ""
     enforcement: str = "mandatory"
@@ -61,11 +66,21 @@ class PlanCheck:
                           url=self.url)
 
 
+def plan_only(check: Callable[[Plan], Iterable[Finding]]
+              ) -> Callable[[Plan, PolicySettings], Iterable[Finding]]:
+    """A check of the plan alone as a `PlanCheck.run`, which also gets the stack's settings."""
+    def run(plan: Plan, settings: PolicySettings) -> Iterable[Finding]:
+        return check(plan)
+
+    return run
+
+
 def registered() -> tuple[PlanCheck, ...]:
     """Every plan check aidc runs, in report order. A new check module adds its tuple here."""
     from infra.check.apply_order import CHECKS as APPLY_ORDER
+    from infra.check.budget import CHECKS as BUDGET
 
-    return (*APPLY_ORDER,)
+    return (*APPLY_ORDER, *BUDGET)
 
 
 def plan_check_names() -> tuple[str, ...]:
@@ -103,6 +118,8 @@ class PlanCheckResult:
 def run_plan_checks(plan: Plan, settings: PolicySettings | None = None,
                     checks: Sequence[PlanCheck] | None = None) -> PlanCheckResult:
     """Run `checks` (default: every registered one) on `plan` under the stack's settings."""
+    from infra.config.policy import PolicySettings
+
     t0 = time.perf_counter()
     checks = registered() if checks is None else tuple(checks)
     level_of = levels(checks, settings)
@@ -114,7 +131,7 @@ def run_plan_checks(plan: Plan, settings: PolicySettings | None = None,
         level = level_of[check.name]
         found: list[Violation] = []
         if level != "disabled":
-            for finding in check.run(plan):
+            for finding in check.run(plan, settings or PolicySettings()):
                 resource = by_urn.get(finding.urn)
                 name = resource.name if resource else stack_name
                 reason = (waived.get((check.name, finding.urn))
@@ -141,7 +158,7 @@ def with_plan_checks(result: CheckResult, checked: PlanCheckResult) -> CheckResu
 def summary_lines(checked: PlanCheckResult) -> list[str]:
     """The plan checks for `aidc plan`: one line per check, then one per finding."""
     found = len(checked.violations)
-    lines = [f"Apply order and preconditions: {len(checked.policies)} checks, "
+    lines = [f"Plan checks (apply order, preconditions, budget): {len(checked.policies)} checks, "
              f"{found} problem{'s' if found != 1 else ''} (`aidc check` judges them)"]
     for policy in checked.policies:
         violations = checked.by_check.get(policy.name, [])

@@ -19,6 +19,10 @@ from infra.cli.common import (
 from infra.cli.plan import plan_of
 from infra.errors import AidcError
 from infra.files import check_output, is_stdout
+from infra.report.markdown import GITHUB_COMMENT_LIMIT
+
+MIN_COMMENT_BYTES = 8_192
+"""The smallest --comment-bytes: room for the summary, the severity table and a cut note."""
 
 if TYPE_CHECKING:
     from infra.config.policy import PolicySettings
@@ -45,7 +49,13 @@ def check(
         "--baseline", help="A JSON report of an earlier run: its findings no longer fail the "
                            "check, only new ones do.")] = None,
     base: Annotated[Optional[Path], typer.Option(
-        "--base", help="Markdown only: a base Plan JSON; the report adds what changed.")] = None,
+        "--base", help="Markdown only: a base Plan JSON; the report adds what changed and what "
+                       "it does to the monthly cost.")] = None,
+    comment_bytes: Annotated[Optional[int], typer.Option(
+        "--comment-bytes", metavar="BYTES",
+        help=f"Markdown only: fit the report in BYTES UTF-8 bytes ({MIN_COMMENT_BYTES:,} to "
+             f"GitHub's {GITHUB_COMMENT_LIMIT:,}, the default), so that several stacks' reports "
+             "share one pull-request comment.")] = None,
 ) -> None:
     """Plan offline (or read --plan), run the policy pack over the analyzer protocol, report.
     Exit 0: no mandatory violation; 1: at least one; 2: bad input or a pack that fails to start."""
@@ -69,6 +79,12 @@ def check(
     if base is not None and fmt != "markdown":
         raise AidcError("--base adds the changes against a base plan to the Markdown report; "
                         "use it with --format markdown")
+    if comment_bytes is not None and fmt != "markdown":
+        raise AidcError("--comment-bytes sizes the Markdown report; use it with --format markdown")
+    if comment_bytes is not None and not MIN_COMMENT_BYTES <= comment_bytes <= GITHUB_COMMENT_LIMIT:
+        raise AidcError(f"--comment-bytes {comment_bytes}: accepted sizes are "
+                        f"{MIN_COMMENT_BYTES:,} to {GITHUB_COMMENT_LIMIT:,} bytes (GitHub's "
+                        "comment limit); the summary and severity table alone need a few KB")
     skip, only = list(skip_policy or ()), list(only_policy or ())
     ours = policy_pack is None or policy_pack.resolve() == DEFAULT_PACK_DIR.resolve()
     if ours:  # fail fast, before any planning
@@ -102,7 +118,7 @@ def check(
                            pack_dir=policy_pack)
     result = apply_stack_waivers(result, settings)
     result = apply_baseline(select_policies(result, skip=skip, only=only), known)
-    write_or_print(_render(render, result, fmt, base_plan), output, inputs=inputs)
+    write_or_print(_render(render, result, fmt, base_plan, comment_bytes), output, inputs=inputs)
     if not is_stdout(output) and fmt != "text":
         from infra.report.text import verdict
 
@@ -110,10 +126,12 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
-def _render(render, result, fmt: str, base_plan: Plan | None) -> str:  # type: ignore[no-untyped-def]
-    if fmt == "markdown" and base_plan is not None:
-        from infra.report.comparison import base_plan_sections
-        from infra.report.markdown import render_markdown
+def _render(render, result, fmt: str, base_plan: Plan | None,  # type: ignore[no-untyped-def]
+            comment_bytes: int | None) -> str:
+    if fmt != "markdown":
+        return render(result, fmt)
+    from infra.report.comparison import base_plan_sections
+    from infra.report.markdown import render_markdown
 
-        return render_markdown(result, sections=base_plan_sections(result, base_plan))
-    return render(result, fmt)
+    sections = base_plan_sections(result, base_plan) if base_plan is not None else []
+    return render_markdown(result, limit=comment_bytes or GITHUB_COMMENT_LIMIT, sections=sections)

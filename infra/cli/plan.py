@@ -71,7 +71,8 @@ def plan(stack: StackArg = None, stack_file: StackFileOpt = None, program: Progr
          json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the Plan JSON here.")] = None,
          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False) -> None:
     """Render a stack offline and print its resource tree, grouped by component, and what
-    aidc's apply-order and precondition checks find (always exit 0: `aidc check` gates)."""
+    aidc's plan checks find: apply order, preconditions, budget (always exit 0: `aidc check`
+    gates)."""
     from infra.check.plan_checks import run_plan_checks, summary_lines
     from infra.check.run import policy_settings
     from infra.config.load import STACKS_DIR

@@ -139,6 +139,26 @@ class Waiver(BaseModel):
         return entry
 
 
+class Budget(BaseModel):
+    """What the stack may cost a month at its pools' maximum size: the `budget-monthly-max` plan
+    check (`infra.check.budget`) prices the plan and fails it above this figure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    monthly_max_usd: float = Field(gt=0, allow_inf_nan=False, description=(
+        "The most the stack may cost a month, in USD at list prices, with every node pool at its "
+        "maximum size (`aidc cost` shows the figure and its lines). A plan above it violates "
+        "`budget-monthly-max` at the stack's enforcement level."))
+
+    @field_validator("monthly_max_usd", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        # A number, or its text as `pulumi config set --path` writes it; never `true`.
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a number of US dollars; write e.g. 250000")
+        return value
+
+
 _Thresholds = create_model(  # type: ignore[call-overload]
     "_Thresholds", __config__=ConfigDict(frozen=True, extra="forbid"),
     **threshold_fields(all_config_properties()))
@@ -158,6 +178,9 @@ class PolicySettings(_Thresholds):  # type: ignore[misc, valid-type]
         "Per-policy level by policy (or plan check) name; wins over `enforcement`."))
     waivers: list[Waiver] = Field(default_factory=list, description=(
         "Accepted findings, each with a reason; shown in reports, never blocking."))
+    budget: Budget | None = Field(None, description=(
+        "This environment's monthly cost ceiling (each stack file sets its own), e.g. "
+        "`{monthly_max_usd: 250000}`. Omitted: no budget is checked."))
 
     @field_validator("overrides")
     @classmethod

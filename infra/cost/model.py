@@ -35,6 +35,12 @@ def cents(usd: float) -> float:
     return round(usd + 0.0, 2) + 0.0
 
 
+def dollars(amount: float, *, signed: bool = False) -> str:
+    """An amount as findings and pull-request comments quote it: `$1,234.56`, `+$12.00`."""
+    sign = ("+" if amount >= 0 else "-") if signed else ("-" if amount < 0 else "")
+    return f"{sign}${abs(amount):,.2f}"
+
+
 @dataclass(frozen=True)
 class CostLine:
     """One resource's monthly cost at the stack's minimum and maximum size, and why."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from infra.check.results import CheckResult, Diagnostic, PolicyInfo, Violation
 from infra.report.mermaid import Diagram, component_flowchart
@@ -250,8 +251,11 @@ def render_markdown(result: CheckResult, *, limit: int = GITHUB_COMMENT_LIMIT,
     shown = {"violations": 0, "diagnostics": 0, **{f"extra{i}": 0 for i in range(len(extra))}}
     cut = False
     for section, kind in sections:
-        opened = False
-        for row in section.rows:
+        opened = empty = False
+        for row in chain(section.rows, [None]):
+            if row is None:  # a section without rows still says so ("No differences.")
+                empty = not opened
+                break
             # The closing is reserved when a section opens, so a cut never leaves one open.
             need = _size(row) + (0 if opened else _size(section.opening) + _size(section.closing))
             if need > budget:
@@ -263,6 +267,10 @@ def render_markdown(result: CheckResult, *, limit: int = GITHUB_COMMENT_LIMIT,
             chunks.append(row)
             budget -= need
             shown[kind] += 1
+        if empty and _size(section.opening) + _size(section.closing) <= budget:
+            chunks.append(section.opening)
+            budget -= _size(section.opening) + _size(section.closing)
+            opened = True
         if opened:
             chunks.append(section.closing)
         if cut:

@@ -310,8 +310,9 @@ def test_gpudirect_check_passes_with_the_component_and_names_a_cluster_without_m
 # --- settings, and the shipped stacks -------------------------------------------------------
 
 ALWAYS = PlanCheck(name="apply-api-enabled-first", description="d", severity="high",
-                   remediation="r", run=lambda plan: [Finding(plan.resources[-1].urn, "m"),
-                                                      Finding("", "on the stack")])
+                   remediation="r",
+                   run=lambda plan, settings: [Finding(plan.resources[-1].urn, "m"),
+                                               Finding("", "on the stack")])
 
 
 def test_plan_checks_run_mandatory_by_default_and_honour_the_stack_settings() -> None:
@@ -349,7 +350,7 @@ def test_roster_of_plan_checks() -> None:
     assert [c.name for c in registered()] == [
         "apply-api-enabled-first", "apply-agent-grant-after-identity",
         "apply-workload-identity-after-cluster", "apply-refused-settings",
-        "apply-gpudirect-in-cluster"]
+        "apply-gpudirect-in-cluster", "budget-monthly-max"]
     for check in registered():
         assert check.severity == "high" and check.enforcement == "mandatory"
         assert check.description and check.remediation and check.url.startswith("https://")

@@ -32,7 +32,7 @@ def test_plan_lists_each_apply_order_problem_and_exits_0() -> None:
     result = run_aidc("plan", "--program", EXAMPLE, "unordered", "--quiet")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Apply order and preconditions: 5 checks, 15 problems" in out
+    assert "Plan checks (apply order, preconditions, budget): 6 checks, 15 problems" in out
     for check in CHECKS:
         line = next(line for line in out.splitlines() if line.strip().startswith(check))
         assert "problem" in line, line

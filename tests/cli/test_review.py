@@ -272,9 +272,29 @@ def test_diff_shows_old_and_new_values_and_the_markdown_report_includes_it(tmp_p
     assert proc.returncode == 0, proc.stderr
     md = comment.read_text()
     assert "#### Changes against the base plan" in md
+    assert "#### Monthly cost against the base plan" in md  # `aidc cost diff`'s figures
+    assert "| **Change** | **+$0.00** | **+$0.00** |" in md  # fewer pods per node cost nothing
     assert '`ipCidrRange`: "10.16.52.0/25" -&gt; "10.16.36.0/25"' in md
     usage = run_aidc("check", "--stack-file", head, "--base", base_plan)
     assert usage.returncode == 2 and "--format markdown" in usage.stderr
+
+
+def test_comment_bytes_fits_the_markdown_report_and_rejects_other_sizes(tmp_path: Path) -> None:
+    """--comment-bytes cuts the Markdown report to a share of GitHub's limit (the workflow puts
+    three stacks in one comment); a size outside the range, or another format, is exit 2."""
+    plan = tmp_path / "plan.json"
+    assert run_aidc("plan", "--program", INSECURE, "insecure", "--json", plan, "-q").returncode == 0
+    full, small = tmp_path / "full.md", tmp_path / "small.md"
+    assert run_aidc("check", "--plan", plan, "--format", "markdown", "--output",
+                    full).returncode == 1
+    assert run_aidc("check", "--plan", plan, "--format", "markdown", "--comment-bytes", "9000",
+                    "--output", small).returncode == 1
+    assert len(full.read_bytes()) > 9000 >= len(small.read_bytes())
+    assert "Not shown:" in small.read_text()
+    for args, needle in ((("--format", "markdown", "--comment-bytes", "100"), "8,192 to 65,536"),
+                         (("--format", "json", "--comment-bytes", "9000"), "--format markdown")):
+        proc = run_aidc("check", "--plan", plan, *args)
+        assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
 
 
 # --- 7. accelerator-aware exemptions ---------------------------------------------------------

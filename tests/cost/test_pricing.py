@@ -27,7 +27,8 @@ TEST_CATALOG = replace(
     CATALOG,
     tpu_chips={(REGION, "v5p"): TpuChipPrice("v5p", REGION, 2.00, 0.80, 1.40, 0.90, TEST_SOURCE),
                (REGION, "v5e"): TpuChipPrice("v5e", REGION, 1.00, 0.50, None, None, TEST_SOURCE)},
-    filestore={(REGION, "ZONAL"): GibMonthPrice("ZONAL", REGION, 0.30, TEST_SOURCE)},
+    filestore={(REGION, tier): GibMonthPrice(tier, REGION, usd, TEST_SOURCE)
+               for tier, usd in (("ZONAL", 0.30), ("BASIC_HDD", 0.20), ("REGIONAL", 0.45))},
 )
 
 G2_ON_DEMAND_NODE = 0.853624 * 730 + 200 * 0.10  # g2-standard-8 VM + 200 GiB pd-balanced
@@ -226,6 +227,25 @@ def test_tpu_single_host_and_spot() -> None:
     assert tpu.monthly_max == round(4 * 0.50 * 730 + 100 * 0.10, 2)
 
 
+def test_tpu_slice_on_demand_spot_and_committed() -> None:
+    """The same v5p 4x4x4 slice (16 hosts x 4 chips, 100 GiB boot disk each), hand computed
+    per host as chips x $/chip-h x 730 h + 100 GiB x $0.10: on demand $2.00 -> $5,850, Spot
+    $0.80 -> $2,346, a 1-year commitment $1.40 -> $4,098; x 16 hosts at the maximum, 0 at the
+    minimum."""
+    slice_pool = tpu_pool("4x4x4", "ct5p-hightpu-4t", {"minNodeCount": 0, "maxNodeCount": 16})
+    spot_pool = tpu_pool("4x4x4", "ct5p-hightpu-4t", {"minNodeCount": 0, "maxNodeCount": 16},
+                         spot=True)
+    on_demand = line(estimate(plan_of(cluster(), slice_pool), catalog=TEST_CATALOG), "tpu")
+    spot = line(estimate(plan_of(cluster(), spot_pool), catalog=TEST_CATALOG), "tpu")
+    committed = line(estimate(plan_of(cluster(), slice_pool), catalog=TEST_CATALOG,
+                              assumptions=Assumptions(commitments={"tpu": "1y"})), "tpu")
+    assert [(x.monthly_min, x.monthly_max) for x in (on_demand, spot, committed)] == [
+        (0.0, 93_600.0), (0.0, 37_536.0), (0.0, 65_568.0)]
+    assert (on_demand.capacity, spot.capacity, committed.capacity) == (
+        "on-demand", "spot", "1y commitment")
+    assert "4 v5p chips at $0.8/chip-h" in spot.basis
+
+
 def test_tpu_is_unpriced_in_the_shipped_catalog() -> None:
     host = tpu_pool(None, "ct5lp-hightpu-4t", {"minNodeCount": 0, "maxNodeCount": 1})
     assert "https://cloud.google.com/tpu/pricing" in unpriced(
@@ -243,11 +263,21 @@ def test_cluster_fee() -> None:
     assert zonal.monthly_max == 73.0 and "free tier" in zonal.basis
 
 
-def test_filestore_is_provisioned_capacity_times_the_tier_price() -> None:
-    """2,560 GiB ZONAL at $0.30/GiB-month (a test figure) is $768 whatever is stored."""
+@pytest.mark.parametrize(("tier", "gib", "expected"), [
+    ("ZONAL", 2560, 768.0),        # 2,560 GiB x $0.30
+    ("ZONAL", 1024, 307.2),        # 1,024 GiB x $0.30
+    ("BASIC_HDD", 1024, 204.8),    # 1,024 GiB x $0.20
+    ("REGIONAL", 10240, 4608.0),   # 10,240 GiB x $0.45
+])
+def test_filestore_is_provisioned_capacity_times_the_tier_price(tier: str, gib: int,
+                                                                expected: float) -> None:
+    """Tier x provisioned GiB at the test catalog's figures, the same whatever is stored; the
+    shipped catalog, which has no Filestore prices, says where Google publishes them."""
     share = resource("gcp:filestore/instance:Instance", "share", {
-        "tier": "ZONAL", "location": "us-central1-a", "fileShares": {"capacityGb": 2560}})
-    assert line(estimate(plan_of(share), catalog=TEST_CATALOG), "share").monthly_max == 768.0
+        "tier": tier, "location": "us-central1-a", "fileShares": {"capacityGb": gib}})
+    priced = line(estimate(plan_of(share), catalog=TEST_CATALOG), "share")
+    assert priced.monthly_min == priced.monthly_max == expected
+    assert priced.basis.startswith(f"{gib:,} GiB provisioned x {tier} us-central1")
     assert "filestore/pricing" in unpriced(estimate(plan_of(share)), "share").reason
 
 

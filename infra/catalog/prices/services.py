@@ -90,14 +90,24 @@ LOGGING_STORAGE_PER_GIB = FlatPrice(
 
 TPU_CHIP_PRICES: Mapping[tuple[str, str], TpuChipPrice] = MappingProxyType({})
 """TPU prices by (region, generation). Empty on purpose: Google publishes per-chip-hour prices
-(on demand, Spot, 1- and 3-year commitments) at TPU_PRICING_URL, but the copies of that page
-available when this catalog was assembled carried only its retired v2/v3/v4-preview tables, and
-no SKU export covered TPUs. A TPU pool is therefore reported unpriced, never guessed."""
+(on demand, Spot, 1- and 3-year commitments) at TPU_PRICING_URL, but no copy of that page's
+current per-region table could be read. Searched again on 2026-12-03 (pages, docs and code
+corpora; queries for TPU v5e/v5p/v6e chip-hour prices by region, Google's launch posts, SKU
+exports and pricing-calculator data): the stored copies of TPU_PRICING_URL (en, bn, pl, th)
+carry only the retired v2/v3/v4-preview tables; the v5e/v6e architecture pages carry no prices;
+what remains is third-party, undated or "starting at" figures with no region (a news report of
+the v6e launch quoting "starting at $2.70 per chip-hour", blog posts and code comments quoting
+v5e at $1.20-1.38). None is a per-region list price, so a TPU pool is reported unpriced, never
+guessed."""
 
 FILESTORE_PRICES: Mapping[tuple[str, str], GibMonthPrice] = MappingProxyType({})
 """Filestore prices by (region, tier), USD per provisioned GiB-month. Empty on purpose: Google's
-page renders its per-region table with a script, and no readable copy or SKU export of it was
-available when this catalog was assembled; a Filestore instance is reported unpriced."""
+page (FILESTORE_PRICING_URL) renders its per-region table with a script. Searched again on
+2026-12-03: the stored renderings of the page (pl, nl, ja, th, fr, de) hold the billing rules
+but not the table; the only Google figure found is its worked example, Basic HDD in us-west1
+(Oregon) at $0.000274 per GiB-hour (pl rendering, undated), a region no shipped stack uses; the
+rest is third-party and inconsistent (Basic HDD quoted at $0.067, $0.12 and $0.20 per GiB-month).
+A Filestore instance is therefore reported unpriced."""
 
 UNPUBLISHED = MappingProxyType({
     "tpu": (TPU_PRICING_URL, "per chip-hour by generation and region"),
