@@ -35,15 +35,17 @@ class KmsSpec(Spec):
     """`key_ring` is the ring's id (`infra.gcp.naming.key_ring_id`); `config` the stack's
     `aidc:encryption` section (protection level, rotation, destroy delay)."""
 
-    key_ring: str
-    location: str
-    config: EncryptionConfig = Field(default_factory=EncryptionConfig)
-    purposes: tuple[KeyPurpose, ...] = KEY_PURPOSES
+    key_ring: str = Field(description="The key ring's id.")
+    location: str = Field(description="The ring's location: the region of what it encrypts.")
+    config: EncryptionConfig = Field(default_factory=EncryptionConfig,
+                                     description="The stack's `aidc:encryption` section.")
+    purposes: tuple[KeyPurpose, ...] = Field(
+        KEY_PURPOSES, description="One key per purpose, each granted to its service agent.")
     classification: Classification = Field("confidential", description=(
         "The most sensitive data the keys protect, written as each key's data-classification "
         "label (the policy pack keys HSM and rotation rules off it). Omitted: confidential, "
         "as the pack assumes for unlabelled data."))
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description="GCP labels on each key.")
 
     @field_validator("labels")
     @classmethod
