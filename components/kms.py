@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from components.services import ServiceAgentRef, agent_ref
 from infra.config.base import Classification, Spec
 from infra.config.encryption import KEY_PURPOSES, EncryptionConfig, KeyPurpose
+from infra.gcp import naming
 from infra.gcp.labels import PURPOSE_LABEL
 from policies.protocol import CLASSIFICATION_LABEL
 
@@ -41,11 +42,24 @@ class KmsSpec(Spec):
                                      description="The stack's `aidc:encryption` section.")
     purposes: tuple[KeyPurpose, ...] = Field(
         KEY_PURPOSES, description="One key per purpose, each granted to its service agent.")
+    extra_keys: tuple[str, ...] = Field(
+        (), description="Keys with the same settings that no service agent uses, granted to "
+                        "nobody here (e.g. the bootstrap's keys for Pulumi's gcpkms:// secrets "
+                        "provider, granted per deployer). Default none.")
     classification: Classification = Field("confidential", description=(
         "The most sensitive data the keys protect, written as each key's data-classification "
         "label (the policy pack keys HSM and rotation rules off it). Omitted: confidential, "
         "as the pack assumes for unlabelled data."))
     labels: dict[str, str] = Field(default_factory=dict, description="GCP labels on each key.")
+
+    @field_validator("extra_keys")
+    @classmethod
+    def _extra_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            naming.check_kms_id(key, "key id")
+            if key in KEY_PURPOSES:
+                raise ValueError(f"{key!r} is a purpose's key; list it in `purposes`")
+        return value
 
     @field_validator("labels")
     @classmethod
@@ -96,7 +110,7 @@ class KmsKeys(pulumi.ComponentResource):
                         PURPOSE_LABEL: purpose},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
             )
-            for purpose in spec.purposes
+            for purpose in (*spec.purposes, *spec.extra_keys)
         }
         self.key_ids = {p: k.id for p, k in self.keys.items()}
         if agents is None:

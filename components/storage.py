@@ -53,7 +53,8 @@ def lifecycle_rules(spec: BucketSpec, versioned: bool) -> list[gcp.storage.Bucke
             action=gcp.storage.BucketLifecycleRuleActionArgs(
                 type=rule.action, storage_class=rule.storage_class),
             condition=gcp.storage.BucketLifecycleRuleConditionArgs(
-                age=rule.age_days, with_state="ARCHIVED" if rule.noncurrent_only else "ANY"),
+                age=rule.age_days, with_state="ARCHIVED" if rule.noncurrent_only else "ANY",
+                num_newer_versions=rule.num_newer_versions),
         ))
     return rules
 

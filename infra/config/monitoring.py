@@ -260,7 +260,11 @@ class MonitoringConfig(Spec):
                                             f"unknown channel type {got}; accepted: {accepted}"))
                 continue
             for secret in SECRET_FIELDS[kind]:
-                if secret in raw and not isinstance(raw[secret], str | SecretStr):
+                if raw.get(secret) is None:
+                    problems.append(Problem(("channels", key, secret), (
+                        "a secret this channel needs is not set; set it with `pulumi config set "
+                        f"--secret --path 'aidc:monitoring.channels.{key}.{secret}' VALUE`")))
+                elif not isinstance(raw[secret], str | SecretStr):
                     problems.append(Problem(("channels", key, secret), (
                         "expected a string (a secret value, e.g. set with `pulumi config set "
                         "--secret`)")))
@@ -348,3 +352,17 @@ def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
             for field in SECRET_FIELDS.get(kind, ()):
                 if raw.get(field) is not None:
                     yield ("monitoring", "channels", str(key), field), raw[field]
+
+
+def unset_secret_fields(raw_monitoring: Any) -> Iterator[Loc]:
+    """The location of every token a channel needs that a raw `aidc:monitoring` value leaves
+    out: a stack file shipped before its secrets are set (`pulumi config set --secret`)."""
+    channels = raw_monitoring.get("channels") if isinstance(raw_monitoring, dict) else None
+    if not isinstance(channels, dict):
+        return
+    for key, raw in channels.items():
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        if isinstance(kind, str):
+            for field in SECRET_FIELDS.get(kind, ()):
+                if raw.get(field) is None:
+                    yield ("monitoring", "channels", str(key), field)

@@ -29,11 +29,13 @@ class LifecycleRule(Spec):
 
     action: Literal["Delete", "SetStorageClass", "AbortIncompleteMultipartUpload"] = Field(
         description="What Cloud Storage does to a matching object.")
-    age_days: int = Field(ge=0, description="Days since the object was created (or, with "
-                                            "noncurrent_only, became noncurrent).")
+    age_days: int = Field(ge=0, description="Days since the object was created.")
     storage_class: Literal["NEARLINE", "COLDLINE", "ARCHIVE"] | None = Field(
         None, description="The class SetStorageClass moves objects to; only with that action.")
     noncurrent_only: bool = Field(False, description="Apply to noncurrent versions only.")
+    num_newer_versions: int | None = Field(
+        None, ge=1, description="Only versions with at least this many newer versions (a "
+                                "versioned bucket keeps that many); default any.")
 
     @model_validator(mode="after")
     def _class_only_with_set(self) -> LifecycleRule:
