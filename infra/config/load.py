@@ -135,6 +135,15 @@ def _plan_unset_secrets(flat: dict[str, Any]) -> set[str]:
     return touched
 
 
+def unset_secret_problems(flat: Mapping[str, Any]) -> list[Problem]:
+    """Under `pulumi up` nothing stands in for a secret: each required one that is not set is
+    a problem naming the command that sets it."""
+    return [Problem(loc, "a required secret is not set; set it with `pulumi config set "
+                         f"--secret --path '{config_path(loc)}' VALUE`")
+            for section, find in _UNSET_SECRETS.items()
+            for loc in find(decode_config_value(flat.get(section)))]
+
+
 def unset_secret_paths(flat: Mapping[str, Any]) -> list[str]:
     """`aidc:monitoring.channels.oncall.service_key` for each secret planned as UNSET_SECRET."""
     found: list[str] = []
@@ -240,6 +249,7 @@ def load_from_pulumi() -> PlatformConfig:
 
     flat = pulumi_flat_config()
     clear = clear_text_secrets(flat, [k for k in flat if runtime_config.is_config_secret(k)])
+    clear += unset_secret_problems(flat)
     if clear:
         raise AidcError(format_problems("pulumi config", clear))
     return config_from_flat(flat, source="pulumi config")

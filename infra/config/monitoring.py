@@ -260,11 +260,7 @@ class MonitoringConfig(Spec):
                                             f"unknown channel type {got}; accepted: {accepted}"))
                 continue
             for secret in SECRET_FIELDS[kind]:
-                if raw.get(secret) is None:
-                    problems.append(Problem(("channels", key, secret), (
-                        "a secret this channel needs is not set; set it with `pulumi config set "
-                        f"--secret --path 'aidc:monitoring.channels.{key}.{secret}' VALUE`")))
-                elif not isinstance(raw[secret], str | SecretStr):
+                if secret in raw and not isinstance(raw[secret], str | SecretStr):
                     problems.append(Problem(("channels", key, secret), (
                         "expected a string (a secret value, e.g. set with `pulumi config set "
                         "--secret`)")))
@@ -340,9 +336,8 @@ class MonitoringConfig(Spec):
         return [k for k in self.channels if k in chosen]
 
 
-def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
-    """(location, raw value) of every field of a raw `aidc:monitoring` value that must be a
-    `secure:` value: each channel's tokens (see SECRET_FIELDS)."""
+def _token_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
+    """(location, raw value or None) of every token field each channel's type has."""
     channels = raw_monitoring.get("channels") if isinstance(raw_monitoring, dict) else None
     if not isinstance(channels, dict):
         return
@@ -350,19 +345,16 @@ def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
         kind = raw.get("type") if isinstance(raw, dict) else None
         if isinstance(kind, str):
             for field in SECRET_FIELDS.get(kind, ()):
-                if raw.get(field) is not None:
-                    yield ("monitoring", "channels", str(key), field), raw[field]
+                yield ("monitoring", "channels", str(key), field), raw.get(field)
+
+
+def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
+    """(location, raw value) of every field of a raw `aidc:monitoring` value that must be a
+    `secure:` value: each channel's tokens (see SECRET_FIELDS)."""
+    return ((loc, value) for loc, value in _token_fields(raw_monitoring) if value is not None)
 
 
 def unset_secret_fields(raw_monitoring: Any) -> Iterator[Loc]:
     """The location of every token a channel needs that a raw `aidc:monitoring` value leaves
     out: a stack file shipped before its secrets are set (`pulumi config set --secret`)."""
-    channels = raw_monitoring.get("channels") if isinstance(raw_monitoring, dict) else None
-    if not isinstance(channels, dict):
-        return
-    for key, raw in channels.items():
-        kind = raw.get("type") if isinstance(raw, dict) else None
-        if isinstance(kind, str):
-            for field in SECRET_FIELDS.get(kind, ()):
-                if raw.get(field) is None:
-                    yield ("monitoring", "channels", str(key), field)
+    return (loc for loc, value in _token_fields(raw_monitoring) if value is None)

@@ -17,6 +17,7 @@ from infra.config.load import (
     config_from_flat,
     read_stack_file,
     unset_secret_paths,
+    unset_secret_problems,
 )
 from infra.config.monitoring import SECRET_FIELDS, PagerDutyChannel
 from infra.errors import AidcError
@@ -106,11 +107,16 @@ def test_shipped_prod_plans_with_its_pagerduty_key_unset() -> None:
 
 
 def test_rejects_an_absent_secret_under_pulumi_up() -> None:
-    """The runtime config (`pulumi up`) gets no placeholder: the error names the field and the
-    `pulumi config set --secret --path` that sets it."""
-    with pytest.raises(AidcError) as caught:
+    """The runtime config (`pulumi up`) gets no placeholder: the model reports the token
+    missing, and the runtime loader names the `pulumi config set --secret --path` that sets it
+    (and nothing for a secret that is set)."""
+    with pytest.raises(AidcError, match="oncall.service_key: required value is missing"):
         config_from_flat(pager(), source="pulumi config")
-    assert f"pulumi config set --secret --path '{ONCALL}'" in str(caught.value)
+    [problem] = unset_secret_problems(pager())
+    assert problem.loc == ("monitoring", "channels", "oncall", "service_key")
+    assert f"pulumi config set --secret --path '{ONCALL}' VALUE" in problem.message
+    assert unset_secret_problems(pager("decrypted-at-runtime")) == []
+    assert unset_secret_problems(base_stack()) == []
 
 
 def test_the_model_says_which_fields_are_secrets() -> None:
