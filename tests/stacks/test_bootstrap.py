@@ -275,3 +275,37 @@ def test_readme_lists_the_deployer_roles() -> None:
     section = readme.split("### What a first `pulumi up` needs", 1)[1].split("\n### ", 1)[0]
     listed = set(re.findall(r"`(roles/[A-Za-z.]+)`", section))
     assert listed == {r.role for r in DEPLOYER_ROLES}
+
+
+def test_deploy_identity_children_contract() -> None:
+    """GithubDeployIdentity's children for one environment on one project, by (type, logical
+    name, parent): renaming any of them replaces an identity or a grant (STYLE 13)."""
+    from components.deploy_identity import DeployIdentitySpec, GithubDeployIdentity
+    from infra.config.bootstrap import GithubRepository
+    from tests.helpers import contract, plan_of
+
+    spec = DeployIdentitySpec(github=GithubRepository(repository=REPOSITORY),
+                              environments={"dev": "acme-ai-dev"},
+                              deployer_roles=("roles/container.admin",),
+                              preview_roles=("roles/container.viewer",))
+    planned = plan_of(lambda: GithubDeployIdentity(
+        "gh", spec, project=OPS, state_buckets={"dev": "state-dev"},
+        secrets_keys={"dev": f"projects/{OPS}/locations/us-central1/keyRings/pulumi/"
+                             "cryptoKeys/secrets-dev"}))
+    member = "gcp:serviceaccount/iAMMember:IAMMember"
+    assert contract(planned, "gh") == {
+        ("gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "gh-pool", "gh"),
+        ("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider", "gh-github", "gh"),
+        ("gcp:serviceaccount/account:Account", "gh-deploy-dev", "gh"),
+        ("gcp:projects/iAMMember:IAMMember", "gh-deploy-dev-acme-ai-dev-container-admin", "gh"),
+        (member, "gh-deploy-dev-wif", "gh"),
+        ("gcp:storage/bucketIAMMember:BucketIAMMember", "gh-deploy-dev-state", "gh"),
+        ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gh-deploy-dev-secrets", "gh"),
+        ("gcp:serviceaccount/account:Account", "gh-preview", "gh"),
+        ("gcp:projects/iAMMember:IAMMember", "gh-preview-acme-ai-dev-container-viewer", "gh"),
+        (member, "gh-preview-wif", "gh"),
+        (member, "gh-preview-wif-1", "gh"),
+        ("gcp:storage/bucketIAMMember:BucketIAMMember", "gh-preview-dev-state", "gh"),
+        ("gcp:storage/bucketIAMMember:BucketIAMMember", "gh-preview-dev-locks", "gh"),
+        ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gh-preview-dev-secrets", "gh"),
+    }
