@@ -55,8 +55,11 @@ GKE_KEY = f"{KEY_RING_ID}/cryptoKeys/gke"
 
 
 def stack_config(env: str) -> dict[str, Any]:
-    """The flat config (`gcp:*`, `aidc:*` keys) of a shipped stack file."""
-    return yaml.safe_load((STACKS_DIR / f"Pulumi.{env}.yaml").read_text())["config"]
+    """The flat config (`gcp:*`, `aidc:*` keys) of a shipped stack file, as aidc reads it
+    offline (secrets as placeholders, the ones not set yet too)."""
+    from infra.config.load import read_stack_file
+
+    return read_stack_file(STACKS_DIR / f"Pulumi.{env}.yaml")[0]
 
 
 def base_stack(**changes: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from pydantic import Field, ValidationError, field_validator
 
 from infra.catalog.deploy_roles import DEPLOYER_ROLES
 from infra.config.base import Labels, Spec
-from infra.config.load import PASSTHROUGH_NAMESPACES, decode_config_value
 from infra.config.storage import ACCESS_LOGS_PURPOSE
 from infra.config.problems import PROVIDER_KEYS, format_problems, validation_problems
 from infra.errors import AidcError, Problem
@@ -131,6 +130,10 @@ class BootstrapConfig(Spec):
 
 def bootstrap_config(flat: Mapping[str, Any], *, source: str = "config") -> BootstrapConfig:
     """The model from a flat `namespace:key` map; every problem named at once, exit 2."""
+    # Imported here: components.deploy_identity imports this module, and a component must not
+    # load the platform's config (tests/components/test_imports.py).
+    from infra.config.load import PASSTHROUGH_NAMESPACES, decode_config_value
+
     data: dict[str, Any] = {}
     problems: list[Problem] = []
     fields = BootstrapConfig.model_fields
