@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from infra.catalog.deploy_roles import DEPLOYER_ROLES
 from infra.config.base import Labels, Spec
 from infra.config.storage import ACCESS_LOGS_PURPOSE
 from infra.config.problems import PROVIDER_KEYS, format_problems, validation_problems
@@ -122,10 +121,6 @@ class BootstrapConfig(Spec):
         """`gcpkms://...`, as a platform stack file's `secretsprovider:` names it."""
         return "gcpkms://" + naming.crypto_key_id(self.project, self.region, self.key_ring,
                                                    self.secrets_key(environment))
-
-    @property
-    def deployer_roles(self) -> tuple[str, ...]:
-        return tuple(r.role for r in DEPLOYER_ROLES)
 
 
 def bootstrap_config(flat: Mapping[str, Any], *, source: str = "config") -> BootstrapConfig:
