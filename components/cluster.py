@@ -32,21 +32,27 @@ MONITORED_COMPONENTS = (
 
 
 class ClusterSpec(Spec):
-    name: str
-    region: str
-    config: ClusterConfig
-    node_sa_id: str
-    deletion_protection: bool
+    """The GKE cluster as the composition resolves it from the stack's `aidc:cluster`."""
+
+    name: str = Field(description="The cluster's cloud name (infra.gcp.naming.cluster_name).")
+    region: str = Field(description="The region of the regional cluster.")
+    config: ClusterConfig = Field(description="The stack's `aidc:cluster` section.")
+    node_sa_id: str = Field(description="Account id of the node service account it creates "
+                                        "(never the default compute account).")
+    deletion_protection: bool = Field(description="GKE's deletion protection, and Pulumi's "
+                                                  "`protect`, on the cluster (on in prod).")
     max_pods_per_node: int = Field(
         DEFAULT_MAX_PODS_PER_NODE, ge=8, le=256,
         description="The cluster's default pods per node and the system pool's (the stack's "
                     "network.max_pods_per_node); GKE's own default is 110, a /24 per node.")
-    multi_networking: bool = False
+    multi_networking: bool = Field(False, description="GKE multi-networking, which GPUDirect "
+                                                      "pools' extra NICs need.")
     managed_dcgm: bool = Field(
         True, description="GKE collects the GPUs' DCGM metrics (the DCGM monitoring component). "
                           "Off when the stack runs its own DCGM exporter (monitoring mode "
                           "self-managed): two DCGM clients on one GPU contend.")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict,
+                                   description="GCP labels on the cluster and its node pools.")
 
 
 def private_cluster(cfg: ClusterConfig) -> gcp.container.ClusterPrivateClusterConfigArgs:

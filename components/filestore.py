@@ -23,11 +23,12 @@ class FilestoreSpec(Spec):
     (`infra.gcp.naming.filestore_instance_name`), `location` its zone or region
     (`FilestoreConfig.location`), `export_ranges` the ranges that mount it."""
 
-    config: FilestoreConfig
-    instance_name: str
-    location: str
-    export_ranges: tuple[str, ...]
-    labels: dict[str, str] = Field(default_factory=dict)
+    config: FilestoreConfig = Field(description="The stack's `aidc:storage.filestore`.")
+    instance_name: str = Field(description="The instance's cloud name.")
+    location: str = Field(description="Its zone (zonal tiers) or region.")
+    export_ranges: tuple[str, ...] = Field(description="CIDR ranges allowed to mount the share "
+                                                       "(the nodes' and pods' ranges).")
+    labels: dict[str, str] = Field(default_factory=dict, description="GCP labels on the instance.")
 
 
 class FilestoreShare(pulumi.ComponentResource):

@@ -20,12 +20,15 @@ NODEPOOL_LABEL = "cloud.google.com/gke-nodepool"
 
 
 class GpuPoolSpec(Spec):
-    pool_name: str
-    location: str
-    zones: list[str]
-    config: GpuPoolConfig
-    max_pods_per_node: int
-    labels: dict[str, str] = Field(default_factory=dict)
+    """One GPU node pool as the composition resolves it from `aidc:gpu_pools.<name>`."""
+
+    pool_name: str = Field(description="The node pool's cloud name (at most 40 characters).")
+    location: str = Field(description="The cluster's region.")
+    zones: list[str] = Field(description="Node locations (one zone with compact placement).")
+    config: GpuPoolConfig = Field(description="The stack's `aidc:gpu_pools.<name>` entry.")
+    max_pods_per_node: int = Field(description="Pods per node (the pool's or the network's).")
+    labels: dict[str, str] = Field(default_factory=dict,
+                                   description="GCP labels on the nodes, merged with the pool's.")
 
 
 def upgrade_settings(upgrade: str) -> gcp.container.NodePoolUpgradeSettingsArgs:

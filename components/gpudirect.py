@@ -59,14 +59,19 @@ class GpuDirectPool(Spec):
     """One GPUDirect node pool as the cluster objects need it."""
 
     profile: str = Field(description="tcpx, tcpxo or rdma (infra.catalog.gpu).")
-    accelerator_type: str
+    accelerator_type: str = Field(description="The pool's GPU, for the node agents' selector.")
     nics: tuple[NicSubnet, ...] = Field(description="Its extra NICs, in attachment order.")
 
 
 class GpuDirectSpec(Spec):
-    pools: dict[str, GpuDirectPool]
-    namespace: str = NAMESPACE
-    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    """The cluster objects every GPUDirect pool of a cluster needs, one set per profile."""
+
+    pools: dict[str, GpuDirectPool] = Field(description="The GPUDirect pools, by stack key.")
+    namespace: str = Field(NAMESPACE, description="Where the node agents run (Google ships "
+                                                  "them in kube-system).")
+    kubernetes_version: str = Field(
+        DEFAULT_KUBERNETES_VERSION,
+        description="The Kubernetes minor the objects are validated against offline.")
 
 
 # --- manifests ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from components.services import ServiceAgentRef, agent_ref
 from infra.config.base import Classification, Spec
 from infra.config.encryption import KEY_PURPOSES, EncryptionConfig, KeyPurpose
+from infra.gcp import naming
 from infra.gcp.labels import PURPOSE_LABEL
 from policies.protocol import CLASSIFICATION_LABEL
 
@@ -35,15 +36,30 @@ class KmsSpec(Spec):
     """`key_ring` is the ring's id (`infra.gcp.naming.key_ring_id`); `config` the stack's
     `aidc:encryption` section (protection level, rotation, destroy delay)."""
 
-    key_ring: str
-    location: str
-    config: EncryptionConfig = Field(default_factory=EncryptionConfig)
-    purposes: tuple[KeyPurpose, ...] = KEY_PURPOSES
+    key_ring: str = Field(description="The key ring's id.")
+    location: str = Field(description="The ring's location: the region of what it encrypts.")
+    config: EncryptionConfig = Field(default_factory=EncryptionConfig,
+                                     description="The stack's `aidc:encryption` section.")
+    purposes: tuple[KeyPurpose, ...] = Field(
+        KEY_PURPOSES, description="One key per purpose, each granted to its service agent.")
+    extra_keys: tuple[str, ...] = Field(
+        (), description="Keys with the same settings that no service agent uses, granted to "
+                        "nobody here (e.g. the bootstrap's keys for Pulumi's gcpkms:// secrets "
+                        "provider, granted per deployer). Default none.")
     classification: Classification = Field("confidential", description=(
         "The most sensitive data the keys protect, written as each key's data-classification "
         "label (the policy pack keys HSM and rotation rules off it). Omitted: confidential, "
         "as the pack assumes for unlabelled data."))
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description="GCP labels on each key.")
+
+    @field_validator("extra_keys")
+    @classmethod
+    def _extra_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            naming.check_kms_id(key, "key id")
+            if key in KEY_PURPOSES:
+                raise ValueError(f"{key!r} is a purpose's key; list it in `purposes`")
+        return value
 
     @field_validator("labels")
     @classmethod
@@ -94,7 +110,7 @@ class KmsKeys(pulumi.ComponentResource):
                         PURPOSE_LABEL: purpose},
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
             )
-            for purpose in spec.purposes
+            for purpose in (*spec.purposes, *spec.extra_keys)
         }
         self.key_ids = {p: k.id for p, k in self.keys.items()}
         if agents is None:

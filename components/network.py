@@ -25,10 +25,10 @@ SERVICES_RANGE = "services"
 class ExtraNetSpec(Spec):
     """One GPUDirect NIC subnet, in a VPC of its own (TCPX/TCPXO, gVNIC) or in a shared RoCE VPC."""
 
-    vpc: str
-    subnet: str
-    cidr: str
-    mtu: int
+    vpc: str = Field(description="The NIC's VPC cloud name.")
+    subnet: str = Field(description="The NIC's subnet cloud name.")
+    cidr: str = Field(description="The subnet's range, carved from network.gpu_supernet.")
+    mtu: int = Field(description="The VPC's MTU: the GPUDirect profile's (infra.catalog.gpu).")
     roce_zone: str | None = Field(None, description="Zone of the RDMA network profile, if RoCE.")
 
 
@@ -36,10 +36,12 @@ class VpcSpec(Spec):
     """`network_name` is the fabric's cloud name (`<network.name>-<environment>`); `config` the
     stack's `aidc:network` section (flow log sampling, NAT logging, IAP SSH)."""
 
-    network_name: str
-    region: str
-    config: NetworkConfig = Field(default_factory=NetworkConfig)
-    extra_networks: tuple[ExtraNetSpec, ...] = ()
+    network_name: str = Field(description="The VPC's cloud name.")
+    region: str = Field(description="The region of its subnet, router and NAT.")
+    config: NetworkConfig = Field(default_factory=NetworkConfig,
+                                  description="The stack's `aidc:network` section.")
+    extra_networks: tuple[ExtraNetSpec, ...] = Field(
+        (), description="GPUDirect NIC networks; default none.")
 
 
 def flow_logs(sampling: float) -> gcp.compute.SubnetworkLogConfigArgs:

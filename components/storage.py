@@ -27,12 +27,13 @@ class BucketsSpec(Spec):
     logs); `bucket_names` the cloud name of each purpose (`infra.gcp.naming.bucket_name`), and
     `access_log_bucket` the usage-log bucket's, needed when a bucket is `usage_logged`."""
 
-    config: StorageConfig
+    config: StorageConfig = Field(description="The stack's `aidc:storage` section.")
     region: str = Field(description="Where the buckets live unless config.location says.")
-    bucket_names: dict[str, str]
-    access_log_bucket: str | None = None
-    protect: bool = False
-    labels: dict[str, str] = Field(default_factory=dict)
+    bucket_names: dict[str, str] = Field(description="Each purpose's bucket cloud name.")
+    access_log_bucket: str | None = Field(
+        None, description="The usage-log bucket's name; default none (no bucket usage_logged).")
+    protect: bool = Field(False, description="Pulumi `protect` on every bucket (prod).")
+    labels: dict[str, str] = Field(default_factory=dict, description="GCP labels on each bucket.")
 
 
 def lifecycle_rules(spec: BucketSpec, versioned: bool) -> list[gcp.storage.BucketLifecycleRuleArgs]:
@@ -52,7 +53,8 @@ def lifecycle_rules(spec: BucketSpec, versioned: bool) -> list[gcp.storage.Bucke
             action=gcp.storage.BucketLifecycleRuleActionArgs(
                 type=rule.action, storage_class=rule.storage_class),
             condition=gcp.storage.BucketLifecycleRuleConditionArgs(
-                age=rule.age_days, with_state="ARCHIVED" if rule.noncurrent_only else "ANY"),
+                age=rule.age_days, with_state="ARCHIVED" if rule.noncurrent_only else "ANY",
+                num_newer_versions=rule.num_newer_versions),
         ))
     return rules
 

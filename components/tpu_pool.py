@@ -16,14 +16,16 @@ from infra.gcp import naming
 
 
 class TpuPoolSpec(Spec):
-    pool_name: str
-    location: str
-    zone: str
-    config: TpuPoolConfig
+    """TPU slices as the composition resolves them from `aidc:tpu_pools.<name>`."""
+
+    pool_name: str = Field(description="Node pool name prefix; slices add '-<index>'.")
+    location: str = Field(description="The cluster's region.")
+    zone: str = Field(description="The slices' zone.")
+    config: TpuPoolConfig = Field(description="The stack's `aidc:tpu_pools.<name>` entry.")
     max_pods_per_node: int = Field(
         description="Pods per node, set on every slice's node pool (the stack's "
                     "network.max_pods_per_node): GKE's default of 110 would take a /24 per node.")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description="GCP labels on the nodes.")
 
 
 def needs_workload_policy(tpu: TpuSlice) -> bool:

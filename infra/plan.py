@@ -11,7 +11,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infra.config.load import STACKS_DIR, config_from_flat, read_stack_file, stack_file
+from infra.config.load import (
+    STACKS_DIR,
+    config_from_flat,
+    read_stack_file,
+    stack_file,
+    unset_secret_paths,
+)
 from infra.config.policy import policy_settings_of
 from infra.engine.plan import (
     Plan,
@@ -169,6 +175,9 @@ def plan_stack(stack: str, path: Path, *, program_dir: Path = STACKS_DIR,
     locate_sources(plan, root, stack_file_rel, lines)
     plan.extras["stackFile"] = stack_file_rel
     plan.extras["policy"] = {"settings": settings.model_dump(mode="json", exclude_defaults=True)}
+    unset = unset_secret_paths(flat)
+    if unset:
+        plan.extras["unsetSecrets"] = unset
     if cfg is not None:
         plan.extras["capacity"] = capacity_report(cfg)
     return plan

@@ -54,8 +54,14 @@ DISKS_KEY = f"{KEY_RING_ID}/cryptoKeys/disks"
 GKE_KEY = f"{KEY_RING_ID}/cryptoKeys/gke"
 
 
-def stack_config(env: str) -> dict[str, Any]:
-    """The flat config (`gcp:*`, `aidc:*` keys) of a shipped stack file."""
+def stack_config(env: str, *, offline: bool = False) -> dict[str, Any]:
+    """The flat config (`gcp:*`, `aidc:*` keys) of a shipped stack file: as written (to edit
+    and write back), or `offline` as aidc plans it (secrets as placeholders, the ones the file
+    does not set yet too), to build the model in-process."""
+    if offline:
+        from infra.config.load import read_stack_file
+
+        return read_stack_file(STACKS_DIR / f"Pulumi.{env}.yaml")[0]
     return yaml.safe_load((STACKS_DIR / f"Pulumi.{env}.yaml").read_text())["config"]
 
 

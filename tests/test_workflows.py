@@ -1,7 +1,10 @@
 """The GitHub Actions workflows, checked offline: valid against SchemaStore's workflow schema
 (vendored by check-jsonschema, so no network), on supported action versions, with the least
 permissions each job needs, no SARIF upload or comment where the token cannot write (a fork's
-pull request), and a workflow that runs the test suite as developers do (`make test`)."""
+pull request), a workflow that runs the test suite as developers do (`make test`), no secret
+in plain text, and the deploy path (deploy.yml, deploy-environment.yml): every program checked,
+environments in order behind `needs`, OIDC only where a job authenticates, one run per
+environment, a drift check that fails visibly and opens an issue."""
 
 from __future__ import annotations
 
@@ -22,9 +25,13 @@ WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 # are deprecated: CodeQL Action v3 in December 2026).
 MIN_MAJOR = {"actions/checkout": 5, "actions/setup-python": 6,
              "github/codeql-action/upload-sarif": 4, "actions/upload-artifact": 6,
-             "actions/download-artifact": 7}
-# Permissions a job may ask for, and only with a reason in this table.
-ALLOWED_WRITES = {"security-events", "pull-requests"}
+             "actions/download-artifact": 7, "marocchino/sticky-pull-request-comment": 2,
+             "pulumi/actions": 6, "google-github-actions/auth": 2}
+# Permissions a job may ask for, and only with a reason in this table: security-events (SARIF
+# upload), pull-requests (the report comment), id-token (Workload Identity Federation: only in
+# jobs that authenticate, see test_oidc_only_where_a_job_authenticates), issues (the drift
+# issue).
+ALLOWED_WRITES = {"security-events", "pull-requests", "id-token", "issues"}
 FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
 
 
@@ -34,11 +41,13 @@ def load(path: Path) -> dict[Any, Any]:
 
 
 def steps(doc: dict[Any, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    return [(name, job, step) for name, job in doc["jobs"].items() for step in job["steps"]]
+    return [(name, job, step) for name, job in doc["jobs"].items()
+            for step in job.get("steps", [])]
 
 
 def test_workflows_exist() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"policy-check.yml", "tests.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"policy-check.yml", "tests.yml", "deploy.yml",
+                                           "deploy-environment.yml"}
 
 
 def test_workflows_validate_against_the_workflow_schema() -> None:
@@ -192,3 +201,178 @@ def test_a_workflow_runs_the_test_suite() -> None:
     assert any(run.strip() == "make test" for run in runs)
     triggers = doc.get(True) or doc.get("on")
     assert {"push", "pull_request"} <= set(triggers)
+
+
+# ---------------------------------------------------------------------------------------------
+# no secrets in plain text, OIDC only where needed
+
+# Key material and long-lived tokens that must never sit in a workflow; credentials come from
+# Workload Identity Federation.
+PLAINTEXT_SECRETS = re.compile(
+    r"-----BEGIN|private_key|credentials_json|PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|"
+    r"AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|\bsecrets\.", re.I)
+AUTH = "google-github-actions/auth@"
+DEPLOY = REPO / ".github" / "workflows" / "deploy.yml"
+ENVIRONMENT_WORKFLOW = REPO / ".github" / "workflows" / "deploy-environment.yml"
+CALLED = "./.github/workflows/deploy-environment.yml"
+ENVIRONMENTS = ["dev", "staging", "prod"]
+# The layer programs, by directory, with their Pulumi project names (issue 14, item 1).
+LAYERS = {"stacks/layers/foundation": "aidc-foundation", "stacks/layers/cluster": "aidc-cluster"}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_secret_in_plain_text(path: Path) -> None:
+    """No key, passphrase, token or `secrets.` reference: nothing to leak, nothing to rotate."""
+    found = PLAINTEXT_SECRETS.findall(path.read_text())
+    assert found == [], f"{path.name}: {found}"
+
+
+def test_the_plaintext_rule_can_fail() -> None:
+    assert PLAINTEXT_SECRETS.search("with:\n  credentials_json: ${{ secrets.GCP_SA_KEY }}\n")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_oidc_only_where_a_job_authenticates(path: Path) -> None:
+    """`id-token: write` only in jobs that exchange the token (google-github-actions/auth, with
+    a provider and a service account, never a key) or call the workflow that does."""
+    for name, job in load(path)["jobs"].items():
+        auth = [s for s in job.get("steps", []) if str(s.get("uses", "")).startswith(AUTH)]
+        wants = job.get("permissions", {}).get("id-token") == "write"
+        assert wants == bool(auth or job.get("uses") == CALLED), f"{path.name}:{name}"
+        for step in auth:
+            assert set(step["with"]) == {"workload_identity_provider", "service_account"}
+            assert "vars.AIDC_WIF_PROVIDER" in step["with"]["workload_identity_provider"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the deploy path
+
+
+def triggers(doc: dict[Any, Any]) -> dict[str, Any]:
+    return doc.get(True) or doc.get("on")
+
+
+def programs_on_disk() -> set[str]:
+    """Every Pulumi program CI must check, from the filesystem: the root project's program
+    (its `main:`), and every directory under stacks/ with a Pulumi.yaml, except examples."""
+    root = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    found = {root["main"].rstrip("/")}
+    found |= {p.parent.relative_to(REPO).as_posix() for p in (REPO / "stacks").rglob("Pulumi.yaml")
+              if "examples" not in p.relative_to(REPO / "stacks").parts}
+    return found
+
+
+def test_every_program_and_stack_is_checked_on_pull_requests() -> None:
+    """The check job runs `aidc check --program P S` for each line `python -m infra.deploy`
+    prints, which is every stack file of every program on disk (layers included once they
+    land), without credentials."""
+    from infra.deploy import check_lines
+
+    doc = load(DEPLOY)
+    assert {"pull_request", "push", "schedule"} <= set(triggers(doc))
+    assert triggers(doc)["push"]["branches"] == ["main"]
+    job = doc["jobs"]["check"]
+    assert job["permissions"] == {"contents": "read"}
+    run = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "python -m infra.deploy" in run and 'aidc check --program "$program" "$stack"' in run
+    lines = [line.split() for line in check_lines()]
+    assert {p for p, _ in lines} == programs_on_disk()
+    for program in programs_on_disk():
+        from infra.plan import find_project
+
+        stacks = {p.name[len("Pulumi."):-len(".yaml")]
+                  for p in find_project(REPO / program).stack_dir.glob("Pulumi.*.yaml")}
+        assert {s for p, s in lines if p == program} == stacks, program
+    assert ["stacks", "prod"] in lines and ["stacks/bootstrap", "bootstrap"] in lines
+
+
+def deploy_programs() -> list[str]:
+    """The default of DEPLOY_PROGRAMS (the expression's fallback)."""
+    value = load(DEPLOY)["env"]["DEPLOY_PROGRAMS"]
+    return re.search(r"\|\|\s*'([^']+)'", value).group(1).split()
+
+
+def test_deploy_programs_are_the_layers_in_dependency_order() -> None:
+    """Foundation, then cluster; every layer on disk is deployed; a named layer that exists
+    is the Pulumi project its name says."""
+    order = deploy_programs()
+    assert order == list(LAYERS)
+    on_disk = {p for p in programs_on_disk() if p.startswith("stacks/layers/")}
+    assert on_disk <= set(order), f"layers not deployed: {on_disk - set(order)}"
+    for program, project in LAYERS.items():
+        path = REPO / program / "Pulumi.yaml"
+        if path.exists():
+            assert yaml.safe_load(path.read_text())["name"] == project
+
+
+def test_environments_deploy_in_order_behind_needs() -> None:
+    """dev after the check, staging after dev, prod after staging, each through the reusable
+    workflow with its GitHub environment; only on a push to main."""
+    jobs = load(DEPLOY)["jobs"]
+    previous = "check"
+    for env in ENVIRONMENTS:
+        job = jobs[f"deploy-{env}"]
+        assert job["uses"] == CALLED
+        assert job["with"]["environment"] == env
+        needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
+        assert previous in needs
+        previous = f"deploy-{env}"
+    assert "github.event_name == 'push'" in jobs["settings"]["if"]
+    assert "refs/heads/main" in jobs["settings"]["if"]
+    assert "settings" in jobs["deploy-dev"]["needs"]
+
+
+def test_environment_job_runs_pulumi_up_once_per_environment_with_its_deployer() -> None:
+    doc = load(ENVIRONMENT_WORKFLOW)
+    assert set(triggers(doc)) == {"workflow_call"}
+    [job] = doc["jobs"].values()
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert "inputs.environment" in job["concurrency"]["group"]
+    assert job["concurrency"]["cancel-in-progress"] is False
+    uses = [str(s.get("uses", "")) for s in job["steps"]]
+    assert any(u.startswith("pulumi/actions@") for u in uses)
+    [auth] = [s for s in job["steps"] if str(s.get("uses", "")).startswith(AUTH)]
+    assert auth["with"]["service_account"].startswith("deploy-${{ inputs.environment }}@")
+    run = job["steps"][-1]["run"]
+    assert "for program in $DEPLOY_PROGRAMS" in run
+    assert "aidc check --program" in run and "pulumi up" in run
+    assert "--policy-pack policies" in run
+    assert 'pulumi login "gs://' in run
+
+
+def test_preview_only_where_federation_is_configured_and_not_from_forks() -> None:
+    job = load(DEPLOY)["jobs"]["preview"]
+    assert "github.event_name == 'pull_request'" in job["if"]
+    assert "vars.AIDC_WIF_PROVIDER != ''" in job["if"]
+    assert FORK_GUARD in job["if"]
+    assert job["needs"] == "check"
+    [auth] = [s for s in job["steps"] if str(s.get("uses", "")).startswith(AUTH)]
+    assert auth["with"]["service_account"].startswith("preview@")
+    run = job["steps"][-1]["run"]
+    assert "pulumi preview" in run and "--policy-pack policies" in run and "pulumi up" not in run
+    assert job["strategy"]["matrix"]["environment"] == ENVIRONMENTS
+
+
+def test_drift_check_fails_visibly_and_opens_an_issue() -> None:
+    doc = load(DEPLOY)
+    job = doc["jobs"]["drift"]
+    assert "schedule" in job["if"] and triggers(doc)["schedule"][0]["cron"]
+    assert job["permissions"]["issues"] == "write"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    [auth] = [s for s in job["steps"] if str(s.get("uses", "")).startswith(AUTH)]
+    assert auth["with"]["service_account"].startswith("preview@")
+    drift = next(s for s in job["steps"] if s.get("id") == "drift")
+    assert "--expect-no-changes" in drift["run"] and "--refresh" in drift["run"]
+    assert drift["run"].rstrip().endswith('test -z "$drifted"')  # the job fails on drift
+    issue = job["steps"][-1]
+    assert issue["if"].startswith("failure()")
+    assert "gh issue create" in issue["run"] and "gh issue comment" in issue["run"]
+
+
+def test_only_deploy_jobs_hold_a_deployer() -> None:
+    """The deployer service accounts appear only in the environment workflow; pull requests
+    and the drift check use the preview account."""
+    for path in WORKFLOWS:
+        text = path.read_text()
+        if path != ENVIRONMENT_WORKFLOW:
+            assert "service_account: deploy-" not in text, path.name

@@ -102,11 +102,13 @@ class TenancySpec(Spec):
     """The teams, the pools they share (by pool key, `gpu_pools.<name>`), and what the cluster
     and the buckets need to be known by."""
 
-    tenants: dict[str, TenantConfig]
-    flavors: dict[str, FlavorSpec]
+    tenants: dict[str, TenantConfig] = Field(description="The stack's `aidc:tenants`.")
+    flavors: dict[str, FlavorSpec] = Field(description="The shared pools by pool key.")
     bucket_classifications: dict[str, Classification] = Field(
         default_factory=dict, description="Classification of each bucket, by purpose.")
-    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    kubernetes_version: str = Field(
+        DEFAULT_KUBERNETES_VERSION,
+        description="The Kubernetes minor the objects are validated against offline.")
 
     def allocation(self) -> Allocation:
         return allocate(self.tenants, {key: f.capacity for key, f in self.flavors.items()})

@@ -15,6 +15,7 @@ from infra.cli.catalog import catalog_app
 from infra.cli.common import app, state
 from infra.cli.config import config_app
 from infra.cli.cost import cost_app
+from infra.cli.docs import docs_app
 from infra.cli.policy import policy_app
 from infra.cli.transfer import app as transfer_app
 from infra.errors import AidcError
@@ -25,6 +26,7 @@ EXIT_INTERRUPTED = 130
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(cost_app, name="cost")
+app.add_typer(docs_app, name="docs")
 app.add_typer(policy_app, name="policy")
 app.add_typer(transfer_app, name="transfer")
 

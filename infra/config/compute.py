@@ -135,9 +135,12 @@ def _exclusion_problems(first: str, last: str) -> list[Problem]:
 
 
 class SystemPool(Spec):
-    machine_type: str = "e2-standard-4"
-    min_nodes: int = Field(1, ge=1)
-    max_nodes: int = Field(3, ge=1)
+    """The small pool for system pods (kube-dns, metrics agents) that no accelerator node runs."""
+
+    machine_type: str = Field("e2-standard-4", description="Machine type of the system nodes.")
+    min_nodes: int = Field(1, ge=1, description="Autoscaling floor per zone; at least one node, "
+                                                "so system pods always have a home.")
+    max_nodes: int = Field(3, ge=1, description="Autoscaling ceiling per zone.")
 
     @model_validator(mode="after")
     def _bounds(self) -> SystemPool:
@@ -172,8 +175,12 @@ class ClusterConfig(Spec):
     master_authorized_networks: dict[str, IPv4Network] = Field(
         default_factory=dict,
         description="name -> CIDR allowed to reach the control plane. 0.0.0.0/0 is refused.")
-    maintenance: Maintenance = Field(default_factory=Maintenance)
-    system_pool: SystemPool = Field(default_factory=SystemPool)
+    maintenance: Maintenance = Field(
+        default_factory=Maintenance,
+        description="Maintenance window and exclusions; default weekend nights (UTC).")
+    system_pool: SystemPool = Field(
+        default_factory=SystemPool, description="The pool for system pods; default 1-3 "
+                                                "e2-standard-4 nodes per zone.")
     binary_authorization: bool = Field(
         False, description="Enforce the project's Binary Authorization policy (CIS GKE 5.10.5).")
     security_group: str | None = Field(
@@ -181,7 +188,9 @@ class ClusterConfig(Spec):
     intranode_visibility: bool = Field(
         False, description="Send same-node pod traffic through the VPC, so flow logs and "
                            "firewall rules see it (CIS GKE 5.6.1).")
-    classification: Classification = "confidential"
+    classification: Classification = Field(
+        "confidential", description="The most sensitive data the cluster holds, written as its "
+                                    "data-classification label (the policy pack keys rules off it).")
 
     @field_validator("master_authorized_networks")
     @classmethod
@@ -220,12 +229,15 @@ class LocalSsd(Spec):
 
     ephemeral_count: int | None = Field(
         None, ge=0, description="Default: every Local SSD the machine type bundles.")
-    raw_block_count: int | None = Field(None, ge=0)
+    raw_block_count: int | None = Field(
+        None, ge=0, description="Local SSDs exposed as raw NVMe block devices; default none.")
 
 
 class Autoscaling(Spec):
-    min_nodes: int = Field(0, ge=0)
-    max_nodes: int = Field(1, ge=1)
+    """The cluster autoscaler's bounds for a pool, in nodes (totals across its zones)."""
+
+    min_nodes: int = Field(0, ge=0, description="Floor; default 0 (no idle accelerators).")
+    max_nodes: int = Field(1, ge=1, description="Ceiling; default 1.")
 
 
 class CapacityChoice(Spec):
@@ -270,20 +282,29 @@ class NicSubnet:
 class GpuPoolConfig(CapacityChoice):
     """A GPU node pool: give a machine type (or an accelerator and count); the rest is derived."""
 
-    machine_type: str | None = None
-    accelerator_type: str | None = None
-    accelerator_count: int | None = None
+    machine_type: str | None = Field(
+        None, description="A GPU machine type (`aidc catalog gpu`); or give accelerator_type "
+                           "and accelerator_count and the machine type is derived.")
+    accelerator_type: str | None = Field(
+        None, description="GPU as GKE spells it (e.g. nvidia-h100-80gb); default the machine "
+                          "type's.")
+    accelerator_count: int | None = Field(
+        None, description="GPUs per node; must be what the machine type carries.")
     placement: Literal["none", "compact"] = Field(
         "none", description="compact: a COMPACT placement policy, one zone (low latency).")
     zones: Distinct | None = Field(None, description="Node locations; default the stack's zones.")
-    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
-    max_pods_per_node: int | None = Field(None, ge=8, le=256)
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling,
+                                     description="Node bounds; default 0 to 1 node.")
+    max_pods_per_node: int | None = Field(
+        None, ge=8, le=256, description="Pods per node; default network.max_pods_per_node.")
     gpudirect: bool | None = Field(
         None, description="Default: on when the machine type has a GPUDirect profile.")
-    local_ssd: LocalSsd = Field(default_factory=LocalSsd)
+    local_ssd: LocalSsd = Field(default_factory=LocalSsd, description="Local SSD use; default "
+                                "every bundled SSD as ephemeral storage.")
     gpu_driver_version: Literal["DEFAULT", "LATEST", "INSTALLATION_DISABLED"] = Field(
         "LATEST", description="GKE installs the NVIDIA driver (INSTALLATION_DISABLED: you do).")
-    auto_repair: bool = True
+    auto_repair: bool = Field(True, description="GKE recreates unhealthy nodes (CIS GKE 5.5.2); "
+                                                "off only where GKE refuses it (DWS).")
     upgrade: Literal["surge", "blue_green"] = Field(
         "surge", description="surge is max_surge 0 / max_unavailable 1: no spare GPUs needed.")
     boot_disk_size_gb: int = Field(
@@ -291,7 +312,8 @@ class GpuPoolConfig(CapacityChoice):
         description="Boot disk size; Persistent Disk and Hyperdisk volumes hold at most 64 TiB.")
     boot_disk_type: str | None = Field(None, description="Default: hyperdisk-balanced where the "
                                                          "machine type needs it, else pd-balanced.")
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict, description="Extra GCP labels on the nodes; "
+                                                             "merged over the stack's labels.")
 
     def resolved(self) -> ResolvedGpu:
         return resolve_gpu(machine_type=self.machine_type, accelerator_type=self.accelerator_type,
@@ -476,20 +498,21 @@ def gpu_pool_problems(pool: GpuPoolConfig) -> list[Problem]:
 class TpuPoolConfig(CapacityChoice):
     """TPU slices: one node pool per slice, sized by the topology."""
 
-    generation: str
-    topology: str
+    generation: str = Field(description="TPU generation, e.g. v5e, v5p, v6e (`aidc catalog tpu`).")
+    topology: str = Field(description="Slice topology the generation offers, e.g. 4x4 or 4x4x4.")
     machine_type: str | None = Field(None, description="Pick between documented alternatives.")
-    slices: int = Field(1, ge=1, le=64)
+    slices: int = Field(1, ge=1, le=64, description="Identical slices, one node pool each.")
     zone: str | None = Field(None, description="The slice's zone; default the stack's first.")
     max_nodes: int | None = Field(
         None, ge=1, description="Multi-host: must equal the slice's node count (GKE scales a slice "
                           "atomically); single-host: the autoscaling ceiling.")
-    min_nodes: int = Field(0, ge=0)
-    auto_repair: bool = True
+    min_nodes: int = Field(0, ge=0, description="Autoscaling floor; default 0.")
+    auto_repair: bool = Field(True, description="GKE recreates unhealthy nodes (CIS GKE 5.5.2).")
     boot_disk_type: str | None = Field(
         None, description="Default: what the generation's VMs boot from (hyperdisk-balanced for "
                           "v6e and TPU7x, see `aidc catalog tpu`), else GKE's pd-balanced.")
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict, description="Extra GCP labels on the nodes; "
+                                                             "merged over the stack's labels.")
 
     def slice(self) -> TpuSlice:
         return tpu_slice(self.generation, self.topology, self.machine_type)

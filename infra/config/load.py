@@ -24,12 +24,17 @@ from infra.config.problems import (
     validation_problems,
 )
 from infra.config.monitoring import secret_fields as monitoring_secret_fields
+from infra.config.monitoring import unset_secret_fields as monitoring_unset_secret_fields
 from infra.config.transfers import secret_fields as transfer_secret_fields
 from infra.engine.plan import SECRET_PLACEHOLDER
 from infra.errors import AidcError, Problem
 from infra.files import MAX_STACK_FILE_BYTES, KeyPath, load_yaml_with_lines, read_text
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
+# Offline, a secret the stack file does not set yet is planned with this value, as a Pulumi
+# secret (so a plan shows "[secret]" like any other); the plan lists where (`unsetSecrets`).
+# Under `pulumi up` the same absence is a config error naming the `pulumi config set` to run.
+UNSET_SECRET = "[secret: not set]"
 # Other provider settings pass through to the provider untouched; aidc does not own them.
 PASSTHROUGH_NAMESPACES = ("gcp:", "kubernetes:", "aws:")
 
@@ -58,6 +63,8 @@ def _unsecret(value: Any, key: str) -> tuple[Any, bool]:
 
 # Sections whose token-bearing fields must arrive as secrets, and how to find those fields.
 _SECRET_FIELDS = {"aidc:monitoring": monitoring_secret_fields, "aidc:transfers": transfer_secret_fields}
+# Sections with secrets that are required, and how to find the ones a raw section leaves out.
+_UNSET_SECRETS = {"aidc:monitoring": monitoring_unset_secret_fields}
 
 
 def _is_secure(value: Any) -> bool:
@@ -109,7 +116,48 @@ def _flatten_stack_doc(path: Path, doc: dict[str, Any]) -> tuple[dict[str, Any],
         flat[str(key)], is_secret = _unsecret(value, f"{path}: {key}")
         if is_secret:
             secret_keys.add(str(key))
+    secret_keys |= _plan_unset_secrets(flat)
     return flat, secret_keys
+
+
+def _plan_unset_secrets(flat: dict[str, Any]) -> set[str]:
+    """Put UNSET_SECRET where a required secret is absent (offline only: nothing will be
+    deployed from this map); the keys now holding one, which are secret from here on."""
+    touched = set()
+    for section, find in _UNSET_SECRETS.items():
+        raw = flat.get(section)
+        for loc in find(raw):
+            node = raw
+            for part in loc[1:-1]:
+                node = node[part]
+            node[loc[-1]] = UNSET_SECRET
+            touched.add(section)
+    return touched
+
+
+def unset_secret_problems(flat: Mapping[str, Any]) -> list[Problem]:
+    """Under `pulumi up` nothing stands in for a secret: each required one that is not set is
+    a problem naming the command that sets it."""
+    return [Problem(loc, "a required secret is not set; set it with `pulumi config set "
+                         f"--secret --path '{config_path(loc)}' VALUE`")
+            for section, find in _UNSET_SECRETS.items()
+            for loc in find(decode_config_value(flat.get(section)))]
+
+
+def unset_secret_paths(flat: Mapping[str, Any]) -> list[str]:
+    """`aidc:monitoring.channels.oncall.service_key` for each secret planned as UNSET_SECRET."""
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if value == UNSET_SECRET:
+            found.append(path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}")
+
+    for key, value in flat.items():
+        walk(value, key)
+    return sorted(found)
 
 
 def config_from_flat(flat: Mapping[str, Any], *, source: str = "config") -> PlatformConfig:
@@ -185,17 +233,27 @@ def load_stack_file(path: Path) -> PlatformConfig:
     return config_from_flat(flat, source=str(path))
 
 
+def pulumi_flat_config() -> dict[str, Any]:
+    """The flat `namespace:key` config the engine passed to this program (secrets decrypted
+    under `pulumi up`; the offline engine passes the stack file's map)."""
+    from pulumi.runtime import config as runtime_config
+
+    flat = dict(runtime_config.get_config_env())
+    flat.update(runtime_config.CONFIG.get())
+    return flat
+
+
 def load_from_pulumi(own_namespace: str | None = None) -> PlatformConfig:
     """What `pulumi up` uses: the config the engine passed to this program, secrets decrypted.
     `own_namespace`: a program's own keys (a layer's `aidc-cluster:foundation_stack`), which
     it reads itself and the platform config does not."""
     from pulumi.runtime import config as runtime_config
 
-    flat = dict(runtime_config.get_config_env())
-    flat.update(runtime_config.CONFIG.get())
+    flat = pulumi_flat_config()
     if own_namespace is not None:
         flat = {k: v for k, v in flat.items() if not k.startswith(f"{own_namespace}:")}
     clear = clear_text_secrets(flat, [k for k in flat if runtime_config.is_config_secret(k)])
+    clear += unset_secret_problems(flat)
     if clear:
         raise AidcError(format_problems("pulumi config", clear))
     return config_from_flat(flat, source="pulumi config")

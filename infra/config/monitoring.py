@@ -54,7 +54,7 @@ _RFC1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 class EmailChannel(Spec):
     """An e-mail address (Cloud Monitoring channel type `email`)."""
 
-    type: Literal["email"]
+    type: Literal["email"] = Field(description="Selects this channel kind.")
     address: str = Field(description="The mailbox that receives the alerts.")
     display_name: str | None = Field(None, description="Name in the console; default the key.")
 
@@ -69,7 +69,7 @@ class EmailChannel(Spec):
 class PagerDutyChannel(Spec):
     """A PagerDuty service (channel type `pagerduty`); the integration key is a secret."""
 
-    type: Literal["pagerduty"]
+    type: Literal["pagerduty"] = Field(description="Selects this channel kind.")
     service_key: SecretStr = Field(
         min_length=1, description="PagerDuty Events API v2 integration key. Put it in the stack "
                                   "file as a secret (`pulumi config set --secret`).")
@@ -79,7 +79,7 @@ class PagerDutyChannel(Spec):
 class SlackChannel(Spec):
     """A Slack channel (channel type `slack`) posted to with a bot token, which is a secret."""
 
-    type: Literal["slack"]
+    type: Literal["slack"] = Field(description="Selects this channel kind.")
     channel_name: str = Field(description="The Slack channel, e.g. '#ml-platform-alerts'.")
     auth_token: SecretStr = Field(
         min_length=1, description="Slack OAuth token of the Google Cloud Monitoring app; secret.")
@@ -100,7 +100,7 @@ class WebhookChannel(Spec):
     whole URL is handled as a secret once the token is added to it.
     """
 
-    type: Literal["webhook"]
+    type: Literal["webhook"] = Field(description="Selects this channel kind.")
     url: str = Field(description="HTTPS endpoint that receives the incident JSON.")
     token: SecretStr = Field(min_length=1, description="Token the endpoint checks; secret.")
     display_name: str | None = Field(None, description="Name in the console; default the key.")
@@ -212,7 +212,8 @@ class MonitoringConfig(Spec):
         description="Notification channels by key; `type` is one of "
                     f"{', '.join(CHANNEL_TYPES)}. None: alerts show in the console only.")
     routes: Routes = Field(default_factory=Routes, description="Channels per severity.")
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    thresholds: Thresholds = Field(default_factory=Thresholds,
+                                   description="Alert thresholds; each default is listed below.")
     dashboards: list[DashboardName] | None = Field(
         None, description="Dashboards to create. Default: all of gpu, tpu, storage, network in "
                           "managed mode; tpu, storage, network in self-managed mode (GPU metrics "
@@ -335,9 +336,8 @@ class MonitoringConfig(Spec):
         return [k for k in self.channels if k in chosen]
 
 
-def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
-    """(location, raw value) of every field of a raw `aidc:monitoring` value that must be a
-    `secure:` value: each channel's tokens (see SECRET_FIELDS)."""
+def _token_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
+    """(location, raw value or None) of every token field each channel's type has."""
     channels = raw_monitoring.get("channels") if isinstance(raw_monitoring, dict) else None
     if not isinstance(channels, dict):
         return
@@ -345,5 +345,16 @@ def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
         kind = raw.get("type") if isinstance(raw, dict) else None
         if isinstance(kind, str):
             for field in SECRET_FIELDS.get(kind, ()):
-                if raw.get(field) is not None:
-                    yield ("monitoring", "channels", str(key), field), raw[field]
+                yield ("monitoring", "channels", str(key), field), raw.get(field)
+
+
+def secret_fields(raw_monitoring: Any) -> Iterator[tuple[Loc, Any]]:
+    """(location, raw value) of every field of a raw `aidc:monitoring` value that must be a
+    `secure:` value: each channel's tokens (see SECRET_FIELDS)."""
+    return ((loc, value) for loc, value in _token_fields(raw_monitoring) if value is not None)
+
+
+def unset_secret_fields(raw_monitoring: Any) -> Iterator[Loc]:
+    """The location of every token a channel needs that a raw `aidc:monitoring` value leaves
+    out: a stack file shipped before its secrets are set (`pulumi config set --secret`)."""
+    return (loc for loc, value in _token_fields(raw_monitoring) if value is None)

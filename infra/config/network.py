@@ -36,7 +36,9 @@ class NetworkConfig(Spec):
         None, description="Range the GPUDirect NIC subnets are carved from (one VPC each).")
     flow_logs_sampling: float = Field(
         0.5, ge=0.0, le=1.0, description="VPC flow log sampling (CIS GCP 3.8 wants flow logs on).")
-    nat_log_filter: Literal["ERRORS_ONLY", "TRANSLATIONS_ONLY", "ALL"] = "ERRORS_ONLY"
+    nat_log_filter: Literal["ERRORS_ONLY", "TRANSLATIONS_ONLY", "ALL"] = Field(
+        "ERRORS_ONLY", description="Which Cloud NAT events are logged; default errors only "
+                                   "(dropped connections, port exhaustion).")
     iap_ssh: bool = Field(
         False, description="Allow SSH from Google's IAP range 35.235.240.0/20 only; off by default.")
 

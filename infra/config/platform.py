@@ -50,9 +50,12 @@ class PlatformConfig(Spec):
                           "true when environment is 'prod'.")
     zones: Distinct = Field(min_length=1, description="Zones in the region for zonal resources.")
     labels: Labels = Field(default_factory=dict, description="Labels added to every resource.")
-    network: NetworkConfig = Field(default_factory=NetworkConfig)
-    encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
-    storage: StorageConfig = Field(default_factory=StorageConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig,
+                                   description="The VPC, its ranges, NAT and GPUDirect NIC subnets.")
+    encryption: EncryptionConfig = Field(default_factory=EncryptionConfig,
+                                         description="The Cloud KMS key ring and its keys.")
+    storage: StorageConfig = Field(default_factory=StorageConfig,
+                                   description="Buckets by purpose and an optional Filestore share.")
     apis: Distinct = Field(default_factory=list, description=(
         "APIs to enable besides those the stack's resources call (those are derived from "
         "infra.catalog.apply_facts and enabled on first need), by service name (e.g. "

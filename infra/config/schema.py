@@ -13,8 +13,15 @@ _SECURE = {"type": "object", "properties": {"secure": {"type": "string"}},
 
 
 def _accept_secure(node: Any) -> None:
-    """Secret fields (format: password) may hold a `secure:` value, as Pulumi writes them."""
+    """Secret fields (format: password) may hold a `secure:` value, as Pulumi writes them, and
+    may be absent: a stack file is committed before its secrets are set (`pulumi config set
+    --secret`, per stack); `pulumi up` requires them, offline planning does not."""
     if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict) and isinstance(node.get("required"), list):
+            node["required"] = [k for k in node["required"]
+                                if not (isinstance(props.get(k), dict)
+                                        and props[k].get("format") == "password")]
         for key, value in list(node.items()):
             if isinstance(value, dict) and value.get("format") == "password":
                 node[key] = {"anyOf": [value, _SECURE]}

@@ -27,10 +27,15 @@ LOGGED_FROM = "confidential"
 class LifecycleRule(Spec):
     """One Object Lifecycle Management rule: an action when an object reaches an age."""
 
-    action: Literal["Delete", "SetStorageClass", "AbortIncompleteMultipartUpload"]
-    age_days: int = Field(ge=0)
-    storage_class: Literal["NEARLINE", "COLDLINE", "ARCHIVE"] | None = None
+    action: Literal["Delete", "SetStorageClass", "AbortIncompleteMultipartUpload"] = Field(
+        description="What Cloud Storage does to a matching object.")
+    age_days: int = Field(ge=0, description="Days since the object was created.")
+    storage_class: Literal["NEARLINE", "COLDLINE", "ARCHIVE"] | None = Field(
+        None, description="The class SetStorageClass moves objects to; only with that action.")
     noncurrent_only: bool = Field(False, description="Apply to noncurrent versions only.")
+    num_newer_versions: int | None = Field(
+        None, ge=1, description="Only versions with at least this many newer versions (a "
+                                "versioned bucket keeps that many); default any.")
 
     @model_validator(mode="after")
     def _class_only_with_set(self) -> LifecycleRule:
@@ -44,7 +49,8 @@ class BucketSpec(Spec):
 
     classification: Classification = Field(
         "internal", description="Sets the data-classification label the policy pack reads.")
-    storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] = "STANDARD"
+    storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] = Field(
+        "STANDARD", description="Default storage class of new objects.")
     versioning: bool | None = Field(
         None, description="Object Versioning. Default: on for checkpoints and models (they are "
                           "overwritten in place), unless the bucket has a retention policy: Cloud "
@@ -60,8 +66,10 @@ class BucketSpec(Spec):
         description="Retention policy: objects cannot be deleted or replaced sooner. Cloud "
                     "Storage takes less than 100 years (3,155,760,000 s, so at most "
                     f"{MAX_RETENTION_DAYS} days): {RETENTION_LIMIT_URL}. Excludes versioning: true.")
-    lifecycle: list[LifecycleRule] = Field(default_factory=list)
-    labels: Labels = Field(default_factory=dict)
+    lifecycle: list[LifecycleRule] = Field(
+        default_factory=list, description="Object lifecycle rules; default none.")
+    labels: Labels = Field(default_factory=dict, description="Extra GCP labels on the bucket; "
+                                                             "merged over the stack's labels.")
 
     @field_validator("retention_days")
     @classmethod
@@ -108,11 +116,15 @@ class FilestoreConfig(Spec):
     name: str = Field("shared", description="Instance name suffix.")
     tier: str = Field("ZONAL", description="Filestore API tier name (see `aidc catalog filestore`).")
     capacity_gib: int = Field(1024, description="Must fit one of the tier's ranges and steps.")
-    share_name: str = "data"
+    share_name: str = Field("data", description="The NFS export's name (clients mount "
+                                                "<ip>:/<share_name>).")
     zone: str | None = Field(None, description="For zonal tiers; default the stack's first zone.")
     cmek: bool = Field(True, description="Encrypt with the filestore KMS key (tiers that take it).")
-    classification: Classification = "confidential"
-    labels: Labels = Field(default_factory=dict)
+    classification: Classification = Field(
+        "confidential", description="The most sensitive data on the share, written as its "
+                                    "data-classification label.")
+    labels: Labels = Field(default_factory=dict, description="Extra GCP labels on the instance; "
+                                                             "merged over the stack's labels.")
 
     @field_validator("name")
     @classmethod
@@ -157,7 +169,8 @@ class StorageConfig(Spec):
     location: str | None = Field(None, description="Bucket location; default the stack region.")
     buckets: dict[str, BucketSpec] = Field(
         default_factory=dict, description="Buckets by purpose: datasets, checkpoints, models, ...")
-    filestore: FilestoreConfig | None = None
+    filestore: FilestoreConfig | None = Field(None, description="A Filestore share; default "
+                                                                "none.")
     data_access_logs: bool = Field(
         False, description="Cloud Audit Logs of every read and write of Cloud Storage data "
                            "(DATA_READ, DATA_WRITE; CIS GCP 2.1). Billed per log entry, which at "

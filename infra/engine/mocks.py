@@ -214,6 +214,20 @@ def _service_identity(m: AidcMocks, name: str, project: str, inputs: dict) -> di
             "member": f"serviceAccount:{email}"}
 
 
+def _identity_pool(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
+    """A Workload Identity pool is named by the project's number, as IAM members name it."""
+    pool = f"projects/{project_number(project)}/locations/global/workloadIdentityPools/" \
+           f"{inputs.get('workloadIdentityPoolId')}"
+    return {"id": pool, "name": pool, "state": "ACTIVE"}
+
+
+def _identity_pool_provider(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
+    provider = f"projects/{project_number(project)}/locations/global/workloadIdentityPools/" \
+               f"{inputs.get('workloadIdentityPoolId')}/providers/" \
+               f"{inputs.get('workloadIdentityPoolProviderId')}"
+    return {"id": provider, "name": provider, "state": "ACTIVE"}
+
+
 def _generic_named(kind: str) -> Callable[[AidcMocks, str, str, dict], dict]:
     def build(m: AidcMocks, name: str, project: str, inputs: dict) -> dict:
         return {"id": f"projects/{project}/{kind}/{name}", "name": f"projects/{project}/{kind}/{name}"}
@@ -241,6 +255,8 @@ _RESOURCE_OUTPUTS: dict[str, Callable[[AidcMocks, str, str, dict], dict]] = {
     "gcp:storage/bucket:Bucket": _bucket,
     "gcp:filestore/instance:Instance": _filestore,
     "gcp:serviceaccount/account:Account": _service_account,
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _identity_pool,
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _identity_pool_provider,
     "gcp:container/cluster:Cluster": _cluster,
     "gcp:container/nodePool:NodePool": _node_pool,
     "gcp:pubsub/topic:Topic": _topic,

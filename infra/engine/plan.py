@@ -285,6 +285,8 @@ PLAN_SCHEMA: dict[str, Any] = {
             "settings": {"type": "object"},
         }},
         "stackFile": {"type": "string"},
+        # Config paths of secrets the stack file does not set yet (planned as placeholders).
+        "unsetSecrets": _STRINGS,
     },
 }
 

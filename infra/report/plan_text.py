@@ -51,6 +51,10 @@ def render_plan(plan: Plan, *, summary_only: bool = False) -> str:
     width = max((len(t) for t in counts), default=0)
     for type_token, count in sorted(counts.items()):
         lines.append(f"  {type_token.ljust(width)}  {count}")
+    if plan.extras.get("unsetSecrets"):
+        lines += ["", "Secrets not set in the stack file (planned as [secret]; `pulumi up` "
+                  "refuses until each is set with `pulumi config set --secret --path KEY VALUE`):",
+                  *(f"  {key}" for key in plan.extras["unsetSecrets"])]
     if "capacity" in plan.extras:
         from infra.report.capacity import render_capacity
 

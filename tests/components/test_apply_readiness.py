@@ -197,7 +197,7 @@ def test_every_pool_states_its_pods_per_node_as_the_capacity_report_counts(
     """No pool falls back to GKE's 110 (a /24 per node): the cluster's default and every node
     pool state the limit, and the capacity report counts the same figure per pool."""
     plan = plans[env]
-    cfg = config_from_flat(stack_config(env), source=env)
+    cfg = config_from_flat(stack_config(env, offline=True), source=env)
     assert by_name(plan, "gke-cluster").inputs["defaultMaxPodsPerNode"] == \
         cfg.network.max_pods_per_node
     counted = {row["pool"]: row["max_pods_per_node"] for row in capacity_report(cfg)["pools"]}
@@ -236,7 +236,7 @@ def test_kubernetes_provider_reaches_the_dns_endpoint(plans: dict[str, Plan], en
 
 def exports(env: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The stack outputs of a shipped stack, resolved."""
-    flat = stack_config(env)
+    flat = stack_config(env, offline=True)
     cfg = config_from_flat(flat, source=env)
     out: dict[str, Any] = {}
     monkeypatch.setattr(pulumi, "export", lambda name, value: pulumi.Output.from_input(

@@ -78,7 +78,7 @@ def build(flat: dict[str, Any], stack: str) -> Built:
 
 @pytest.fixture(scope="module")
 def prod() -> Built:
-    return build(stack_config("prod"), "prod")
+    return build(stack_config("prod", offline=True), "prod")
 
 
 @pytest.fixture(scope="module")

@@ -304,7 +304,7 @@ def test_cli_accepts_a_valid_monitoring_section(tmp_path: Path) -> None:
     ({"channels": {"ops": {"type": "sms", "token": TOKEN}}}, "channels.ops.type"),
     ({"thresholds": {"gpu_idle_utilization_percent": 250}},
      "aidc:monitoring.thresholds.gpu_idle_utilization_percent"),
-    ({"channels": {"hook": {"type": "webhook", "url": "https://h.example/x"}}},
+    ({"channels": {"hook": {"type": "webhook", "url": "https://h.example/x", "token": 7}}},
      "aidc:monitoring.channels.hook.token"),
 ])
 def test_cli_rejects_bad_monitoring_input_with_exit_2(tmp_path: Path, monitoring: dict,
@@ -315,3 +315,13 @@ def test_cli_rejects_bad_monitoring_input_with_exit_2(tmp_path: Path, monitoring
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert TOKEN not in result.stderr + result.stdout
+
+
+def test_cli_validates_a_token_not_set_yet_and_names_it(tmp_path: Path) -> None:
+    """Offline, a channel whose token the stack file does not set yet is valid (it is set per
+    stack with `pulumi config set --secret`; `pulumi up` refuses until then), and `aidc config
+    validate` names it."""
+    result = _validate(_stack_file(tmp_path, {"channels": {"hook": {
+        "type": "webhook", "url": "https://h.example/x"}}}))
+    assert result.returncode == 0, result.stderr
+    assert "secret not set: aidc:monitoring.channels.hook.token" in result.stdout

@@ -1,0 +1,1 @@
+"""The reference pages under docs/, generated from the code (`aidc docs generate`)."""
