@@ -364,8 +364,8 @@ CHECKS: tuple[PlanCheck, ...] = (
         name="apply-workload-identity-after-cluster", severity="high",
         description="Every IAM grant to a Workload Identity member waits for the cluster that "
                     "creates its pool.",
-        remediation="Put the cluster in the grant's depends_on (components.cluster does it for "
-                    "the workload binding).",
+        remediation="Put the cluster in the grant's depends_on (GkeCluster.bind_workload_identity "
+                    "and the tenancy component's bucket grants do).",
         references=("aidc: infra.catalog.apply_facts.workload_identity_pool",),
         url=WORKLOAD_IDENTITY_URL, run=plan_only(workload_identity_after_cluster)),
     PlanCheck(
